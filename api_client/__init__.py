@@ -1,0 +1,1 @@
+"""Provides the api_client package."""

@@ -1,0 +1,85 @@
+"""Provides the hall-queue bodies: issuing, listing and acting on tickets."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import Field
+
+from api_client.identity import ResidentId
+from api_client.models.common import RequestModel, ResponseModel
+
+TicketStatus = Literal["waiting", "called", "serving", "parked", "done", "no_show"]
+TicketAction = Literal[
+    "call", "recall", "no-show", "reactivate", "park", "resume", "transfer", "start", "finish"
+]
+TicketOutcome = Literal[
+    "completed", "case_opened", "information_only", "referred", "incomplete", "abandoned"
+]
+
+
+class TicketIssue(RequestModel):
+    """What the self-service terminal sends to issue a ticket."""
+
+    service_item: str = Field(max_length=32, description="Service item code.")
+    priority_class: str | None = Field(default=None, max_length=32)
+    applicant_id_number: ResidentId | None = Field(
+        default=None, description="Resident ID read from the applicant's card, if swiped."
+    )
+    appointment_at: datetime | None = Field(
+        default=None, description="Appointment time for appointment holders."
+    )
+
+
+class WalkIn(RequestModel):
+    """A clerk serves someone who has no ticket."""
+
+    service_item: str = Field(max_length=32)
+    applicant_id_number: ResidentId | None = None
+
+
+class TicketActionRequest(RequestModel):
+    """Optional body of a ticket action."""
+
+    window: str | None = Field(
+        default=None, max_length=32, description="transfer: the target window."
+    )
+    service_item: str | None = Field(
+        default=None, max_length=32, description="transfer: the target service item."
+    )
+    outcome: TicketOutcome | None = Field(default=None, description="finish: required.")
+    note: str | None = Field(default=None, max_length=500)
+
+
+class Ticket(ResponseModel):
+    id: int
+    number: str
+    day: date
+    status: TicketStatus
+    service_item: str
+    priority_class: str | None = None
+    priority_weight: int = 0
+    appointment_at: datetime | None = None
+    window: str | None = Field(default=None, description="Window serving or holding the ticket.")
+    target_window: str | None = Field(
+        default=None, description="Set when the ticket was transferred to one window."
+    )
+    walk_in: bool = False
+    issued_at: datetime
+    called_at: datetime | None = None
+    recalled_at: datetime | None = None
+    recall_count: int = 0
+    serving_started_at: datetime | None = None
+    finished_at: datetime | None = None
+    outcome: TicketOutcome | None = None
+    transfer_count: int = 0
+    waiting_ahead: int | None = Field(
+        default=None, description="Tickets ahead in the same queue (only when issued)."
+    )
+    version: int
+
+
+class TicketList(ResponseModel):
+    items: list[Ticket]
+    next_cursor: str | None = None

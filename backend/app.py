@@ -1,0 +1,61 @@
+"""Provides `create_app`: the FastAPI application of the reference backend."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from backend.clock import Clock
+from backend.db.engine import Database
+from backend.db.migrate import upgrade_to_head
+from backend.event_log import ensure_chain_head
+from backend.metrics import BodySizeLimit, Metrics, MetricsMiddleware
+from backend.passwords import Passwords
+from backend.problems import install_problem_handlers
+from backend.routes import auth, cases, catalogue, events, ops, tickets
+from backend.settings import BackendSettings
+from backend.state import AppState
+
+API_VERSION = "1.0.0"
+
+
+def prepare_database(db: Database) -> None:
+    """Migrate the schema to head and make sure the event chain has its head row."""
+    upgrade_to_head(db.engine)
+    db.run_write(ensure_chain_head)
+
+
+def create_app(settings: BackendSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or BackendSettings()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.database_url, read_threads=settings.read_threads)
+        prepare_database(db)
+        passwords = Passwords(
+            time_cost=settings.password_time_cost, memory_kib=settings.password_memory_kib
+        )
+        state = AppState(settings=settings, db=db, clock=clock or Clock(), passwords=passwords)
+        app.state.workbench = state
+        metrics.stream_clients.set_function(lambda: state.stream_clients)
+        try:
+            yield
+        finally:
+            db.close()
+
+    app = FastAPI(
+        title="Service Workbench API",
+        version=API_VERSION,
+        summary="The reference backend of the Intelligent Government Service Workbench.",
+        lifespan=lifespan,
+    )
+    app.state.metrics = metrics
+    install_problem_handlers(app)
+    for module in (auth, catalogue, tickets, cases, events, ops):
+        app.include_router(module.router)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,147 @@
+"""Provides authentication: login, logout, and the `Principal` every endpoint depends on.
+
+Tokens are opaque random strings; only their SHA-256 is stored, with an expiry. Five failed
+logins in a row lock the account for a configured time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import Connection, select, update
+
+from backend.db.schema import halls, sessions, users, windows
+from backend.event_log import Actor
+from backend.problems import Forbidden, TokenExpired, TokenRevoked, Unauthenticated
+from backend.state import AppState, app_state
+
+STAFF = frozenset({"clerk", "supervisor", "admin"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller of a request."""
+
+    user_id: int
+    username: str
+    display_name: str
+    role: str
+    hall_id: int
+    hall_code: str
+    window_id: int | None
+    token_hash: str
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.user_id, self.username)
+
+    def require(self, *roles: str) -> None:
+        if self.role not in roles:
+            raise Forbidden(f"This needs one of the roles {', '.join(roles)}; you are {self.role}.")
+
+    def require_hall(self, hall_id: int) -> None:
+        if self.role != "admin" and hall_id != self.hall_id:
+            raise Forbidden("That belongs to another hall.")
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated(
+            "Send a bearer token: log in at /api/v1/auth/login.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return token.strip()
+
+
+def load_principal(conn: Connection, digest: str, now: datetime) -> Principal:
+    row = conn.execute(
+        select(
+            sessions.c.expires_at,
+            sessions.c.revoked_at,
+            sessions.c.window_id,
+            users.c.id,
+            users.c.username,
+            users.c.display_name,
+            users.c.role,
+            users.c.active,
+            users.c.hall_id,
+            halls.c.code.label("hall_code"),
+        )
+        .join(users, users.c.id == sessions.c.user_id)
+        .join(halls, halls.c.id == users.c.hall_id)
+        .where(sessions.c.token_hash == digest)
+    ).first()
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if row is None or not row.active:
+        raise Unauthenticated("The token is not known. Log in again.", headers=challenge)
+    if row.revoked_at is not None:
+        raise TokenRevoked("This session was logged out. Log in again.", headers=challenge)
+    if row.expires_at <= now:
+        raise TokenExpired("This session has expired. Log in again.", headers=challenge)
+    return Principal(
+        user_id=row.id,
+        username=row.username,
+        display_name=row.display_name,
+        role=row.role,
+        hall_id=row.hall_id,
+        hall_code=row.hall_code,
+        window_id=row.window_id,
+        token_hash=digest,
+    )
+
+
+async def current_principal(
+    request: Request, state: Annotated[AppState, Depends(app_state)]
+) -> Principal:
+    digest = token_digest(_bearer(request))
+    return await state.db.read(load_principal, digest, state.clock.now())
+
+
+def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """A dependency giving the principal, refused with 403 unless it has one of `roles`."""
+
+    async def dependency(
+        principal: Annotated[Principal, Depends(current_principal)],
+    ) -> Principal:
+        principal.require(*roles)
+        return principal
+
+    return dependency
+
+
+def revoke_session(conn: Connection, digest: str, now: datetime) -> None:
+    """End a session and free the window it was logged in to."""
+    row = conn.execute(
+        select(sessions.c.user_id, sessions.c.window_id).where(sessions.c.token_hash == digest)
+    ).first()
+    conn.execute(
+        update(sessions)
+        .where(sessions.c.token_hash == digest, sessions.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    if row is not None and row.window_id is not None:
+        conn.execute(
+            update(windows)
+            .where(windows.c.id == row.window_id, windows.c.clerk_id == row.user_id)
+            .values(clerk_id=None)
+        )
+
+
+def session_expiry(now: datetime, ttl_minutes: int) -> datetime:
+    return now + timedelta(minutes=ttl_minutes)

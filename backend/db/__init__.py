@@ -1,0 +1,1 @@
+"""Provides the database layer: schema, engine and the executors that run queries."""

@@ -1,0 +1,164 @@
+"""Provides the event log: appending hash-chained events and verifying the chain.
+
+Each change appends its event in the same transaction as the change. Every row carries the hash
+of the row before it, so altering, removing or inserting a row breaks the chain at that row. The
+single `chain_head` row holds the last sequence number and hash; updating it inside the write
+transaction serialises appends on every engine, which keeps sequence numbers gap-free and in
+commit order (what a stream resuming from `Last-Event-ID` relies on).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from backend.db.schema import chain_head, events, halls, users
+
+GENESIS_HASH = "0" * 64
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who caused an event: a user, or the system itself."""
+
+    user_id: int | None
+    username: str | None
+
+
+SYSTEM = Actor(None, "system")
+
+
+def _canonical(row: dict[str, Any]) -> bytes:
+    fields = {
+        "seq": row["seq"],
+        "hall_id": row["hall_id"],
+        "type": row["type"],
+        "subject_type": row["subject_type"],
+        "subject_id": row["subject_id"],
+        "actor_id": row["actor_id"],
+        "actor": row["actor"],
+        "at": _iso(row["at"]),
+        "payload": row["payload"],
+    }
+    return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def row_hash(prev_hash: str, row: dict[str, Any]) -> str:
+    return hashlib.sha256(prev_hash.encode() + _canonical(row)).hexdigest()
+
+
+def ensure_chain_head(conn: Connection) -> None:
+    if conn.execute(select(chain_head.c.id)).first() is None:
+        conn.execute(insert(chain_head).values(id=1, seq=0, hash=GENESIS_HASH))
+
+
+def append_event(
+    conn: Connection,
+    *,
+    hall_id: int | None,
+    type: str,
+    subject_type: str,
+    subject_id: object,
+    actor: Actor,
+    at: datetime,
+    payload: dict[str, Any],
+) -> int:
+    """Append one event to the chain inside the caller's transaction; return its sequence."""
+    head = conn.execute(
+        select(chain_head.c.seq, chain_head.c.hash).where(chain_head.c.id == 1).with_for_update()
+    ).one()
+    row = {
+        "seq": head.seq + 1,
+        "hall_id": hall_id,
+        "type": type,
+        "subject_type": subject_type,
+        "subject_id": str(subject_id),
+        "actor_id": actor.user_id,
+        "actor": actor.username,
+        "at": at,
+        "payload": json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str),
+    }
+    digest = row_hash(head.hash, row)
+    conn.execute(insert(events).values(**row, prev_hash=head.hash, hash=digest))
+    conn.execute(update(chain_head).where(chain_head.c.id == 1).values(seq=row["seq"], hash=digest))
+    return int(row["seq"])
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The result of walking the chain: how many rows, and the first broken one if any."""
+
+    rows: int
+    first_bad_seq: int | None
+    reason: str | None
+
+    @property
+    def intact(self) -> bool:
+        return self.first_bad_seq is None
+
+
+def iter_event_rows(conn: Connection, batch: int = 5000) -> Iterator[dict[str, Any]]:
+    last = 0
+    while True:
+        rows = conn.execute(
+            select(events).where(events.c.seq > last).order_by(events.c.seq).limit(batch)
+        ).mappings()
+        chunk = [dict(r) for r in rows]
+        if not chunk:
+            return
+        yield from chunk
+        last = chunk[-1]["seq"]
+
+
+def verify_rows(rows: Iterator[dict[str, Any]], head_hash: str | None = None) -> ChainReport:
+    """Walk rows in sequence order; name the first whose hash or link does not hold."""
+    prev_hash, expected_seq, count = GENESIS_HASH, 1, 0
+    for row in rows:
+        count += 1
+        if row["seq"] != expected_seq:
+            return ChainReport(count, int(row["seq"]), f"sequence gap: expected {expected_seq}")
+        if row["prev_hash"] != prev_hash:
+            return ChainReport(count, int(row["seq"]), "link to the previous row is broken")
+        if row_hash(prev_hash, row) != row["hash"]:
+            return ChainReport(count, int(row["seq"]), "row content does not match its hash")
+        prev_hash, expected_seq = row["hash"], expected_seq + 1
+    if head_hash is not None and head_hash != prev_hash:
+        return ChainReport(count, expected_seq, "rows at the end of the log are missing")
+    return ChainReport(count, None, None)
+
+
+def verify_chain(conn: Connection) -> ChainReport:
+    head = conn.execute(select(chain_head.c.hash).where(chain_head.c.id == 1)).scalar()
+    return verify_rows(iter_event_rows(conn), head)
+
+
+def event_to_wire(row: Any, hall_codes: dict[int, str]) -> dict[str, Any]:
+    return {
+        "seq": row.seq,
+        "hall": hall_codes.get(row.hall_id) if row.hall_id is not None else None,
+        "type": row.type,
+        "subject_type": row.subject_type,
+        "subject_id": row.subject_id,
+        "actor": row.actor,
+        "at": row.at,
+        "payload": json.loads(row.payload),
+        "hash": row.hash,
+    }
+
+
+def hall_codes(conn: Connection) -> dict[int, str]:
+    return {r.id: r.code for r in conn.execute(select(halls.c.id, halls.c.code))}
+
+
+def username_of(conn: Connection, user_id: int) -> str | None:
+    return conn.execute(select(users.c.username).where(users.c.id == user_id)).scalar()

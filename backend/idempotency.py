@@ -1,0 +1,164 @@
+"""Provides idempotent execution of mutating requests (draft-ietf-httpapi-idempotency-key-header).
+
+The key, a hash of the request and the response are stored in the same transaction as the
+change, so the change and its record commit together or not at all:
+- a replay of a finished request gets the stored response (with `Idempotency-Replayed: true`);
+- the same key with another method, path or body is refused with 422;
+- the same key while the first request is still being processed on this instance gets 409
+  (on another instance it waits on the key's row and then gets the replay);
+- a request that was refused (4xx) stores nothing, so it can be retried with the same key.
+Keys are scoped to the user and kept for `idempotency_retention_hours`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Response
+from pydantic import BaseModel
+from sqlalchemy import Connection, delete, insert, select
+
+from backend.auth import Principal, current_principal
+from backend.db.schema import idempotency_keys
+from backend.problems import ApiProblem, IdempotencyInFlight, IdempotencyMismatch
+from backend.state import AppState, app_state
+
+MAX_KEY_LENGTH = 255
+
+
+class IdempotencyKeyMissing(ApiProblem):
+    status, kind, title = 400, "idempotency-key-missing", "Idempotency-Key header required"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a mutating handler answers: a status and an optional JSON body."""
+
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def to_response(self, replayed: bool = False) -> Response:
+        headers = dict(self.headers)
+        if replayed:
+            headers["Idempotency-Replayed"] = "true"
+        if self.body is None:
+            return Response(status_code=self.status, headers=headers)
+        return Response(
+            content=_encode(self.body),
+            status_code=self.status,
+            media_type="application/json",
+            headers=headers,
+        )
+
+
+def _encode(body: Any) -> bytes:
+    if isinstance(body, BaseModel):
+        return body.model_dump_json().encode()
+    return json.dumps(body, ensure_ascii=False, default=str).encode()
+
+
+def request_hash(method: str, path: str, query: str, body: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in (method.encode(), path.encode(), query.encode(), body):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+@dataclass
+class IdempotentRequest:
+    """A mutating request with its key; `run` applies the change at most once."""
+
+    state: AppState
+    principal: Principal
+    key: str
+    fingerprint: str
+
+    async def run(self, handler: Callable[[Connection, datetime], Outcome]) -> Response:
+        slot = (self.principal.user_id, self.key)
+        if slot in self.state.in_flight_keys:
+            raise IdempotencyInFlight(
+                "A request with this Idempotency-Key is still being processed; retry shortly."
+            )
+        self.state.in_flight_keys.add(slot)
+        try:
+            now = self.state.clock.now()
+            outcome, replayed = await self.state.write(self._apply, handler, now)
+        finally:
+            self.state.in_flight_keys.discard(slot)
+        return outcome.to_response(replayed)
+
+    def _apply(
+        self, conn: Connection, handler: Callable[[Connection, datetime], Outcome], now: datetime
+    ) -> tuple[Outcome, bool]:
+        stored = self._stored(conn, now)
+        if stored is not None:
+            return stored, True
+        outcome = handler(conn, now)
+        conn.execute(
+            insert(idempotency_keys).values(
+                user_id=self.principal.user_id,
+                key=self.key,
+                request_hash=self.fingerprint,
+                state="done",
+                status_code=outcome.status,
+                response_headers=outcome.headers,
+                response_body=None if outcome.body is None else _encode(outcome.body),
+                created_at=now,
+            )
+        )
+        return outcome, False
+
+    def _stored(self, conn: Connection, now: datetime) -> Outcome | None:
+        row = conn.execute(
+            select(idempotency_keys).where(
+                idempotency_keys.c.user_id == self.principal.user_id,
+                idempotency_keys.c.key == self.key,
+            )
+        ).first()
+        if row is None:
+            return None
+        retention = timedelta(hours=self.state.settings.idempotency_retention_hours)
+        if row.created_at < now - retention:
+            conn.execute(
+                delete(idempotency_keys).where(
+                    idempotency_keys.c.user_id == row.user_id, idempotency_keys.c.key == row.key
+                )
+            )
+            return None
+        if row.request_hash != self.fingerprint:
+            raise IdempotencyMismatch(
+                "This Idempotency-Key was already used for a different request; "
+                "use a new key for a new request."
+            )
+        body = None if row.response_body is None else json.loads(row.response_body)
+        return Outcome(row.status_code, body, dict(row.response_headers or {}))
+
+
+async def idempotent_request(
+    request: Request,
+    principal: Annotated[Principal, Depends(current_principal)],
+    state: Annotated[AppState, Depends(app_state)],
+) -> IdempotentRequest:
+    key = request.headers.get("idempotency-key", "").strip()
+    if not key:
+        raise IdempotencyKeyMissing(
+            "Send an Idempotency-Key header (a fresh UUID per change) with every mutating request."
+        )
+    if len(key) > MAX_KEY_LENGTH:
+        raise IdempotencyKeyMissing(f"The Idempotency-Key is longer than {MAX_KEY_LENGTH} chars.")
+    body = await request.body()
+    fingerprint = request_hash(request.method, request.url.path, request.url.query, body)
+    return IdempotentRequest(state, principal, key, fingerprint)
+
+
+def purge_expired_keys(conn: Connection, before: datetime) -> int:
+    return conn.execute(
+        delete(idempotency_keys).where(idempotency_keys.c.created_at < before)
+    ).rowcount

@@ -1,0 +1,175 @@
+"""Provides the API's errors: `ApiProblem` and its kinds, rendered as RFC 9457 problem+json.
+
+Route code raises one of the subclasses; the handlers installed by `install_problem_handlers`
+turn it (and FastAPI's own validation and HTTP errors) into `application/problem+json`, with a
+stable `type` per kind so clients can branch on it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_BASE = "https://service-workbench.example/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class ApiProblem(Exception):
+    """A refusal the API explains to its caller."""
+
+    status: ClassVar[int] = 400
+    kind: ClassVar[str] = "bad-request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers or {}
+        self.extra = extra
+
+    def body(self, instance: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": PROBLEM_BASE + self.kind,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if instance:
+            body["instance"] = instance
+        body.update(self.extra)
+        return body
+
+
+class Unauthenticated(ApiProblem):
+    status, kind, title = 401, "unauthenticated", "Authentication required"
+
+
+class TokenExpired(Unauthenticated):
+    kind, title = "token-expired", "The session has expired"
+
+
+class TokenRevoked(Unauthenticated):
+    kind, title = "token-revoked", "The session was ended"
+
+
+class InvalidCredentials(Unauthenticated):
+    kind, title = "invalid-credentials", "Wrong user name or password"
+
+
+class AccountLocked(ApiProblem):
+    status, kind, title = 423, "account-locked", "The account is locked"
+
+
+class Forbidden(ApiProblem):
+    status, kind, title = 403, "forbidden", "Not allowed for this role or hall"
+
+
+class NotFound(ApiProblem):
+    status, kind, title = 404, "not-found", "No such resource"
+
+
+class Conflict(ApiProblem):
+    status, kind, title = 409, "conflict", "Not possible in the current state"
+
+
+class InvalidTransition(Conflict):
+    kind, title = "invalid-transition", "Not possible in the current state"
+
+
+class WindowTaken(Conflict):
+    kind, title = "window-taken", "The window is in use"
+
+
+class RecallTooSoon(Conflict):
+    kind, title = "recall-too-soon", "Recalled too soon"
+
+
+class IdempotencyInFlight(Conflict):
+    kind, title = "idempotency-in-flight", "A request with this key is still being processed"
+
+
+class IdempotencyMismatch(ApiProblem):
+    status, kind, title = 422, "idempotency-key-reused", "Idempotency key used with another body"
+
+
+class PreconditionFailed(ApiProblem):
+    status, kind, title = 412, "precondition-failed", "The resource has changed"
+
+
+class PreconditionRequired(ApiProblem):
+    status, kind, title = 428, "precondition-required", "If-Match is required"
+
+
+class InvalidInput(ApiProblem):
+    status, kind, title = 422, "validation", "The request is not valid"
+
+
+class PayloadTooLarge(ApiProblem):
+    status, kind, title = 413, "payload-too-large", "The request body is too large"
+
+
+class StorageUnavailable(ApiProblem):
+    status, kind, title = 503, "storage-unavailable", "The database cannot take writes"
+
+
+def problem_response(problem: ApiProblem, instance: str | None = None) -> JSONResponse:
+    return JSONResponse(
+        problem.body(instance),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=problem.headers,
+    )
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    errors = []
+    for error in exc.errors():
+        loc = [part for part in error.get("loc", ()) if isinstance(part, str | int)]
+        msg = str(error.get("msg", "invalid"))
+        errors.append({"loc": loc, "msg": msg, "type": str(error.get("type", "value_error"))})
+    return errors
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Make every error the app can raise answer as problem+json."""
+
+    @app.exception_handler(ApiProblem)
+    async def _api_problem(request: Request, exc: ApiProblem) -> JSONResponse:
+        return problem_response(exc, request.url.path)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _field_errors(exc)
+        summary = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in errors[:5]
+        )
+        problem = InvalidInput(summary or "The request is not valid.", errors=errors)
+        return problem_response(problem, request.url.path)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        problem = ApiProblem(str(exc.detail), headers=dict(exc.headers or {}))
+        body = problem.body(request.url.path)
+        body["status"] = exc.status_code
+        body["title"] = _TITLES.get(exc.status_code, "Error")
+        body["type"] = PROBLEM_BASE + _KINDS.get(exc.status_code, "http-error")
+        return JSONResponse(
+            body,
+            status_code=exc.status_code,
+            media_type=PROBLEM_MEDIA_TYPE,
+            headers=dict(exc.headers or {}),
+        )
+
+
+_TITLES = {404: "No such resource", 405: "Method not allowed", 401: "Authentication required"}
+_KINDS = {404: "not-found", 405: "method-not-allowed", 401: "unauthenticated"}

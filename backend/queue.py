@@ -1,0 +1,544 @@
+"""Provides the hall queue: issuing tickets, calling the next one, and every ticket transition.
+
+Ticket states: waiting → called → serving → done; called → no_show (→ waiting again when a
+supervisor reactivates it); called/serving → parked → serving; called/serving/parked/waiting →
+waiting elsewhere (transfer). Every function runs inside the caller's write transaction and
+appends its event there.
+
+Which ticket `call_next` picks for a window, among today's waiting tickets of the service items
+the window serves (or transferred to that window):
+1. an appointment that is due (appointment time within the hall's grace minutes), earliest first;
+2. otherwise, when priority tickets wait, one of them (highest weight, then oldest) is called
+   first and then at most N normal tickets before the next priority one (N is the hall's
+   `priority_interleave`), so neither class starves;
+3. otherwise, the oldest normal ticket (arrival order).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql import ColumnElement
+
+from backend.catalogue import (
+    hall_rules,
+    priority_class_by_code,
+    service_item_by_code,
+    window_by_code,
+    window_serves,
+)
+from backend.db.schema import (
+    applicants,
+    priority_classes,
+    service_items,
+    ticket_counters,
+    tickets,
+    window_items,
+    windows,
+)
+from backend.event_log import Actor, append_event
+from backend.problems import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    PreconditionFailed,
+    RecallTooSoon,
+)
+
+ACTIVE = ("called", "serving", "parked")
+
+# action -> (states it may start from, state it leads to)
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "call": (("waiting",), "called"),
+    "recall": (("called",), "called"),
+    "no-show": (("called",), "no_show"),
+    "reactivate": (("no_show",), "waiting"),
+    "park": (("called", "serving"), "parked"),
+    "resume": (("parked",), "serving"),
+    "transfer": (("waiting", "called", "serving", "parked"), "waiting"),
+    "start": (("called",), "serving"),
+    "finish": (("serving",), "done"),
+}
+
+
+def allowed_actions(status: str) -> list[str]:
+    return [action for action, (sources, _) in TRANSITIONS.items() if status in sources]
+
+
+def local_day(now: datetime, timezone: str) -> date:
+    """The hall's calendar day at `now` (tickets are numbered per day)."""
+    return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def _next_sequence(conn: Connection, service_item_id: int, day: Any) -> int:
+    dialect = conn.dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    statement = (
+        module.insert(ticket_counters)
+        .values(service_item_id=service_item_id, day=day, last_seq=1)
+        .on_conflict_do_update(
+            index_elements=["service_item_id", "day"],
+            set_={"last_seq": ticket_counters.c.last_seq + 1},
+        )
+        .returning(ticket_counters.c.last_seq)
+    )
+    return int(conn.execute(statement).scalar_one())
+
+
+def _archive_earlier_days(conn: Connection, hall_id: int, day: Any) -> None:
+    conn.execute(
+        update(tickets)
+        .where(tickets.c.hall_id == hall_id, tickets.c.day < day, tickets.c.archived.is_(False))
+        .values(archived=True)
+    )
+
+
+def _ticket_number(prefix: str, seq: int) -> str:
+    return f"{prefix}{seq:03d}"
+
+
+def issue_ticket(
+    conn: Connection,
+    *,
+    hall_id: int,
+    service_item: str,
+    priority_class: str | None,
+    applicant_id_number: str | None,
+    appointment_at: datetime | None,
+    now: datetime,
+    actor: Actor,
+    status: str = "waiting",
+    window_id: int | None = None,
+) -> dict[str, Any]:
+    rules = hall_rules(conn, hall_id)
+    item = service_item_by_code(conn, hall_id, service_item, field="service_item")
+    weight, class_id = 0, None
+    if priority_class:
+        pc = priority_class_by_code(conn, hall_id, priority_class)
+        weight, class_id = pc.weight, pc.id
+    day = local_day(now, rules["timezone"])
+    seq = _next_sequence(conn, item.id, day)
+    if seq == 1:
+        _archive_earlier_days(conn, hall_id, day)
+    applicant_id = _applicant_id(conn, applicant_id_number)
+    walk_in = status == "serving"
+    ticket_id = conn.execute(
+        tickets.insert().values(
+            hall_id=hall_id,
+            day=day,
+            number=_ticket_number(item.ticket_prefix, seq),
+            service_item_id=item.id,
+            priority_class_id=class_id,
+            priority_weight=weight,
+            applicant_id=applicant_id,
+            appointment_at=appointment_at,
+            status=status,
+            window_id=window_id,
+            walk_in=walk_in,
+            issued_at=now,
+            queued_at=now,
+            called_at=now if walk_in else None,
+            serving_started_at=now if walk_in else None,
+        )
+    ).inserted_primary_key[0]
+    ticket = load_ticket(conn, int(ticket_id))
+    append_event(
+        conn,
+        hall_id=hall_id,
+        type="ticket.walk_in" if walk_in else "ticket.issued",
+        subject_type="ticket",
+        subject_id=ticket_id,
+        actor=actor,
+        at=now,
+        payload=_event_payload(ticket),
+    )
+    if not walk_in:
+        ticket["waiting_ahead"] = _waiting_ahead(conn, hall_id, item.id, day, int(ticket_id))
+    return ticket
+
+
+def _applicant_id(conn: Connection, id_number: str | None) -> int | None:
+    if id_number is None:
+        return None
+    return conn.execute(select(applicants.c.id).where(applicants.c.id_number == id_number)).scalar()
+
+
+def _waiting_ahead(conn: Connection, hall_id: int, item_id: int, day: Any, ticket_id: int) -> int:
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(tickets)
+            .where(
+                tickets.c.hall_id == hall_id,
+                tickets.c.day == day,
+                tickets.c.status == "waiting",
+                tickets.c.service_item_id == item_id,
+                tickets.c.id < ticket_id,
+            )
+        ).scalar_one()
+    )
+
+
+def _event_payload(ticket: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "number": ticket["number"],
+        "status": ticket["status"],
+        "service_item": ticket["service_item"],
+        "window": ticket["window"],
+        "target_window": ticket["target_window"],
+        "priority_class": ticket["priority_class"],
+        "version": ticket["version"],
+    }
+
+
+def _ticket_select() -> Any:
+    holding = windows.alias("holding")
+    target = windows.alias("target")
+    return (
+        select(
+            tickets,
+            service_items.c.code.label("item_code"),
+            priority_classes.c.code.label("class_code"),
+            holding.c.code.label("window_code"),
+            target.c.code.label("target_code"),
+        )
+        .join(service_items, service_items.c.id == tickets.c.service_item_id)
+        .outerjoin(priority_classes, priority_classes.c.id == tickets.c.priority_class_id)
+        .outerjoin(holding, holding.c.id == tickets.c.window_id)
+        .outerjoin(target, target.c.id == tickets.c.target_window_id)
+    )
+
+
+def ticket_to_wire(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "number": row.number,
+        "day": row.day,
+        "status": row.status,
+        "service_item": row.item_code,
+        "priority_class": row.class_code,
+        "priority_weight": row.priority_weight,
+        "appointment_at": row.appointment_at,
+        "window": row.window_code,
+        "target_window": row.target_code,
+        "walk_in": row.walk_in,
+        "issued_at": row.issued_at,
+        "called_at": row.called_at,
+        "recalled_at": row.recalled_at,
+        "recall_count": row.recall_count,
+        "serving_started_at": row.serving_started_at,
+        "finished_at": row.finished_at,
+        "outcome": row.outcome,
+        "transfer_count": row.transfer_count,
+        "waiting_ahead": None,
+        "version": row.version,
+    }
+
+
+def load_ticket(conn: Connection, ticket_id: int) -> dict[str, Any]:
+    row = conn.execute(_ticket_select().where(tickets.c.id == ticket_id)).first()
+    if row is None:
+        raise NotFound(f"There is no ticket {ticket_id}.")
+    return ticket_to_wire(row)
+
+
+def _candidates(window: Any, day: Any) -> ColumnElement[bool]:
+    served = select(window_items.c.service_item_id).where(window_items.c.window_id == window.id)
+    return and_(
+        tickets.c.hall_id == window.hall_id,
+        tickets.c.status == "waiting",
+        tickets.c.day == day,
+        or_(
+            tickets.c.target_window_id == window.id,
+            and_(tickets.c.target_window_id.is_(None), tickets.c.service_item_id.in_(served)),
+        ),
+    )
+
+
+def _first(conn: Connection, where: ColumnElement[bool], *order: Any) -> Any:
+    statement = (
+        select(tickets.c.id, tickets.c.priority_weight, tickets.c.appointment_at)
+        .where(where)
+        .order_by(*order, tickets.c.id)
+        .limit(1)
+    )
+    if conn.dialect.name == "postgresql":
+        statement = statement.with_for_update(skip_locked=True)
+    return conn.execute(statement).first()
+
+
+def pick_next(conn: Connection, window: Any, rules: dict[str, Any], now: datetime) -> Any:
+    """Choose the ticket `call_next` gives this window, or None when nobody waits."""
+    day = local_day(now, rules["timezone"])
+    base = _candidates(window, day)
+    grace = timedelta(minutes=int(rules.get("appointment_grace_minutes", 15)))
+    due = _first(
+        conn,
+        and_(base, tickets.c.appointment_at.is_not(None), tickets.c.appointment_at <= now + grace),
+        tickets.c.appointment_at,
+    )
+    if due is not None:
+        return due
+    priority = _first(
+        conn,
+        and_(base, tickets.c.priority_weight > 0, tickets.c.appointment_at.is_(None)),
+        tickets.c.priority_weight.desc(),
+        tickets.c.queued_at,
+    )
+    normals_since = window.normal_since_priority
+    interleave = int(rules.get("priority_interleave", 3))
+    if priority is not None and (normals_since is None or normals_since >= interleave):
+        return priority
+    normal = _first(
+        conn,
+        and_(base, or_(tickets.c.priority_weight == 0, tickets.c.appointment_at.is_not(None))),
+        tickets.c.queued_at,
+    )
+    return normal if normal is not None else priority
+
+
+def call_next(
+    conn: Connection,
+    *,
+    hall_id: int,
+    window_code: str,
+    window_id: int | None,
+    now: datetime,
+    actor: Actor,
+) -> dict[str, Any] | None:
+    window = _clerks_window(conn, hall_id, window_code, window_id)
+    rules = hall_rules(conn, hall_id)
+    chosen = pick_next(conn, window, rules, now)
+    if chosen is None:
+        return None
+    return _call(conn, window, chosen.id, now, actor, is_priority=_is_priority(chosen))
+
+
+def _is_priority(row: Any) -> bool:
+    return bool(row.priority_weight > 0 and row.appointment_at is None)
+
+
+def _clerks_window(conn: Connection, hall_id: int, window_code: str, window_id: int | None) -> Any:
+    window = window_by_code(conn, hall_id, window_code)
+    if window.id != window_id:
+        raise Forbidden(f"You are not logged in to window {window_code}.")
+    if window.state != "open":
+        raise Conflict(
+            f"Window {window_code} is {window.state}; resume it before calling.",
+            current={"state": window.state, "pause_reason": window.pause_reason},
+        )
+    return window
+
+
+def _call(
+    conn: Connection, window: Any, ticket_id: int, now: datetime, actor: Actor, *, is_priority: bool
+) -> dict[str, Any]:
+    claimed = conn.execute(
+        update(tickets)
+        .where(tickets.c.id == ticket_id, tickets.c.status == "waiting")
+        .values(
+            status="called",
+            window_id=window.id,
+            target_window_id=None,
+            called_at=now,
+            version=tickets.c.version + 1,
+        )
+    ).rowcount
+    if claimed != 1:
+        raise Conflict("Another window called this ticket first.")
+    since = window.normal_since_priority
+    conn.execute(
+        update(windows)
+        .where(windows.c.id == window.id)
+        .values(normal_since_priority=0 if is_priority else (since or 0) + 1)
+    )
+    ticket = load_ticket(conn, ticket_id)
+    append_event(
+        conn,
+        hall_id=window.hall_id,
+        type="ticket.called",
+        subject_type="ticket",
+        subject_id=ticket_id,
+        actor=actor,
+        at=now,
+        payload=_event_payload(ticket),
+    )
+    return ticket
+
+
+def apply_action(
+    conn: Connection,
+    *,
+    ticket_id: int,
+    action: str,
+    principal: Any,
+    body: Any,
+    if_match: int | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """Apply one ticket action for `principal`, or refuse it with a clear problem."""
+    row = conn.execute(select(tickets).where(tickets.c.id == ticket_id)).first()
+    if row is None:
+        raise NotFound(f"There is no ticket {ticket_id}.")
+    principal.require_hall(row.hall_id)
+    if if_match is not None and if_match != row.version:
+        raise PreconditionFailed(
+            f"The ticket changed (version {row.version}, you sent {if_match}).",
+            current=load_ticket(conn, ticket_id),
+        )
+    sources, target = TRANSITIONS[action]
+    if row.status not in sources:
+        raise InvalidTransition(
+            f"Ticket {row.number} is {row.status}; it cannot {action}.",
+            current={"status": row.status, "version": row.version},
+            allowed=allowed_actions(row.status),
+        )
+    _check_actor(conn, row, action, principal)
+    values = _action_values(conn, row, action, principal, body, now)
+    values["version"] = row.version + 1
+    changed = conn.execute(
+        update(tickets)
+        .where(tickets.c.id == ticket_id, tickets.c.version == row.version)
+        .values(status=target, **values)
+    ).rowcount
+    if changed != 1:  # only possible on engines with concurrent writers
+        raise Conflict("The ticket changed meanwhile; fetch it and try again.")
+    ticket = load_ticket(conn, ticket_id)
+    payload = _event_payload(ticket)
+    if body is not None and body.note:
+        payload["note"] = body.note
+    if action == "finish":
+        payload["outcome"] = ticket["outcome"]
+    append_event(
+        conn,
+        hall_id=row.hall_id,
+        type=f"ticket.{action.replace('-', '_')}",
+        subject_type="ticket",
+        subject_id=ticket_id,
+        actor=principal.actor,
+        at=now,
+        payload=payload,
+    )
+    return ticket
+
+
+def _check_actor(conn: Connection, row: Any, action: str, principal: Any) -> None:
+    if action == "reactivate":
+        principal.require("supervisor", "admin")
+        return
+    if principal.role in ("supervisor", "admin"):
+        if action == "call":
+            raise Forbidden("Only a clerk at a window can call a ticket.")
+        return
+    principal.require("clerk")
+    if principal.window_id is None:
+        raise Forbidden("Log in to a window first.")
+    if action == "call":
+        allowed = row.target_window_id == principal.window_id or (
+            row.target_window_id is None
+            and window_serves(conn, principal.window_id, row.service_item_id)
+        )
+        if not allowed:
+            raise Forbidden(f"Your window does not serve ticket {row.number}'s queue.")
+        return
+    if row.status != "waiting" and row.window_id != principal.window_id:
+        raise Forbidden(f"Ticket {row.number} is held by another window.")
+    if row.status == "waiting":
+        raise Forbidden("Only a supervisor can move a waiting ticket.")
+
+
+def _action_values(
+    conn: Connection, row: Any, action: str, principal: Any, body: Any, now: datetime
+) -> dict[str, Any]:
+    if action == "call":
+        window = conn.execute(select(windows).where(windows.c.id == principal.window_id)).one()
+        if window.state != "open":
+            raise Conflict(f"Window {window.code} is {window.state}; resume it before calling.")
+        return {"window_id": window.id, "called_at": now, "target_window_id": None}
+    if action == "recall":
+        return _recall_values(conn, row, now)
+    if action == "reactivate":
+        return {"window_id": None, "queued_at": row.queued_at}
+    if action == "start":
+        return {"serving_started_at": now}
+    if action == "resume":
+        return {"serving_started_at": row.serving_started_at or now}
+    if action == "finish":
+        if body is None or body.outcome is None:
+            raise InvalidInput(
+                "finish needs an outcome (completed, case_opened, information_only, referred, "
+                "incomplete or abandoned).",
+                errors=[{"loc": ["body", "outcome"], "msg": "field required", "type": "missing"}],
+            )
+        return {"finished_at": now, "outcome": body.outcome}
+    if action == "transfer":
+        return _transfer_values(conn, row, body)
+    if action == "no-show":
+        return {"finished_at": now}
+    return {}
+
+
+def _recall_values(conn: Connection, row: Any, now: datetime) -> dict[str, Any]:
+    gap = int(hall_rules(conn, row.hall_id).get("recall_min_gap_seconds", 30))
+    last = row.recalled_at or row.called_at
+    wait = gap - (now - last).total_seconds() if last is not None else 0
+    if wait > 0:
+        seconds = int(wait) + (1 if wait % 1 else 0)
+        raise RecallTooSoon(
+            f"Ticket {row.number} was announced {int(gap - wait)} s ago; "
+            f"recall again in {seconds} s.",
+            retry_after=seconds,
+            headers={"Retry-After": str(seconds)},
+        )
+    return {"recalled_at": now, "recall_count": row.recall_count + 1}
+
+
+def _transfer_values(conn: Connection, row: Any, body: Any) -> dict[str, Any]:
+    if body is None or (body.window is None and body.service_item is None):
+        raise InvalidInput(
+            "transfer needs a target window or service item.",
+            errors=[
+                {"loc": ["body", "window"], "msg": "give window or service_item", "type": "missing"}
+            ],
+        )
+    values: dict[str, Any] = {
+        "window_id": None,
+        "target_window_id": None,
+        "transfer_count": row.transfer_count + 1,
+    }
+    if body.service_item is not None:
+        item = service_item_by_code(conn, row.hall_id, body.service_item, field="service_item")
+        values["service_item_id"] = item.id
+    if body.window is not None:
+        values["target_window_id"] = window_by_code(conn, row.hall_id, body.window).id
+    return values
+
+
+def list_tickets(
+    conn: Connection,
+    *,
+    hall_id: int,
+    day: Any,
+    status: str | None,
+    window: str | None,
+    service_item: str | None,
+    after_id: int,
+    limit: int,
+) -> list[dict[str, Any]]:
+    where = [tickets.c.hall_id == hall_id, tickets.c.day == day, tickets.c.id > after_id]
+    if status:
+        where.append(tickets.c.status == status)
+    if window:
+        w = window_by_code(conn, hall_id, window)
+        where.append(or_(tickets.c.window_id == w.id, tickets.c.target_window_id == w.id))
+    if service_item:
+        item = service_item_by_code(conn, hall_id, service_item, field="service_item")
+        where.append(tickets.c.service_item_id == item.id)
+    rows = conn.execute(_ticket_select().where(*where).order_by(tickets.c.id).limit(limit))
+    return [ticket_to_wire(r) for r in rows]

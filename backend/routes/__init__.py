@@ -1,0 +1,1 @@
+"""Provides the API's routers, one module per resource."""

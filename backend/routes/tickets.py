@@ -1,0 +1,189 @@
+"""Provides the hall-queue endpoints: issue, list, call next, walk-in and ticket actions."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query
+from sqlalchemy import Connection
+
+from api_client.models import Ticket, TicketActionRequest, TicketIssue, TicketList, WalkIn
+from api_client.models.tickets import TicketAction, TicketStatus
+from backend.auth import Principal
+from backend.cases import decode_cursor, encode_cursor
+from backend.catalogue import hall_rules
+from backend.idempotency import Outcome
+from backend.queue import apply_action, call_next, issue_ticket, list_tickets, local_day
+from backend.routes.common import Clerk, Idempotent, IfMatch, Staff, State, Terminal, parse_if_match
+
+router = APIRouter(prefix="/api/v1", tags=["tickets"])
+
+
+def _etag(ticket: dict[str, Any]) -> dict[str, str]:
+    return {"ETag": f'"{ticket["version"]}"'}
+
+
+@router.post(
+    "/tickets",
+    status_code=201,
+    response_model=Ticket,
+    responses={400: {}, 403: {}, 422: {}},
+    summary="Issue a ticket (self-service terminal)",
+)
+async def issue(body: TicketIssue, principal: Terminal, idem: Idempotent) -> Any:
+    def handler(conn: Connection, now: Any) -> Outcome:
+        ticket = issue_ticket(
+            conn,
+            hall_id=principal.hall_id,
+            service_item=body.service_item,
+            priority_class=body.priority_class,
+            applicant_id_number=body.applicant_id_number,
+            appointment_at=body.appointment_at,
+            now=now,
+            actor=principal.actor,
+        )
+        return Outcome(201, ticket, _etag(ticket))
+
+    return await idem.run(handler)
+
+
+@router.get("/tickets", response_model=TicketList, summary="Tickets of a day, keyset paged")
+async def tickets_list(
+    principal: Staff,
+    state: State,
+    status: TicketStatus | None = None,
+    window: str | None = Query(default=None, max_length=32),
+    service_item: str | None = Query(default=None, max_length=32),
+    day: date | None = Query(default=None, description="Hall-local day; today by default."),
+    cursor: str | None = Query(default=None, max_length=200),
+    limit: int = Query(default=100, ge=1, le=500),
+) -> dict[str, Any]:
+    after = decode_cursor(cursor)
+
+    def query(conn: Connection) -> list[dict[str, Any]]:
+        the_day = day or local_day(
+            state.clock.now(), hall_rules(conn, principal.hall_id)["timezone"]
+        )
+        return list_tickets(
+            conn,
+            hall_id=principal.hall_id,
+            day=the_day,
+            status=status,
+            window=window,
+            service_item=service_item,
+            after_id=after,
+            limit=limit,
+        )
+
+    items = await state.db.read(query)
+    next_cursor = encode_cursor(items[-1]["id"]) if len(items) == limit else None
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.post(
+    "/windows/{window}/call-next",
+    response_model=Ticket,
+    responses={204: {"description": "Nobody waits for this window."}, 403: {}, 404: {}, 409: {}},
+    summary="Call the next ticket for a window",
+)
+async def call_next_ticket(window: str, principal: Clerk, idem: Idempotent) -> Any:
+    def handler(conn: Connection, now: Any) -> Outcome:
+        ticket = call_next(
+            conn,
+            hall_id=principal.hall_id,
+            window_code=window,
+            window_id=principal.window_id,
+            now=now,
+            actor=principal.actor,
+        )
+        return Outcome(204) if ticket is None else Outcome(200, ticket, _etag(ticket))
+
+    return await idem.run(handler)
+
+
+@router.post(
+    "/windows/{window}/walk-in",
+    status_code=201,
+    response_model=Ticket,
+    responses={403: {}, 404: {}, 422: {}},
+    summary="Serve someone who has no ticket",
+)
+async def walk_in(window: str, body: WalkIn, principal: Clerk, idem: Idempotent) -> Any:
+    def handler(conn: Connection, now: Any) -> Outcome:
+        from backend.catalogue import window_by_code
+        from backend.problems import Forbidden
+
+        target = window_by_code(conn, principal.hall_id, window)
+        if target.id != principal.window_id:
+            raise Forbidden(f"You are not logged in to window {window}.")
+        ticket = issue_ticket(
+            conn,
+            hall_id=principal.hall_id,
+            service_item=body.service_item,
+            priority_class=None,
+            applicant_id_number=body.applicant_id_number,
+            appointment_at=None,
+            now=now,
+            actor=principal.actor,
+            status="serving",
+            window_id=target.id,
+        )
+        return Outcome(201, ticket, _etag(ticket))
+
+    return await idem.run(handler)
+
+
+@router.get("/tickets/{ticket}", response_model=Ticket, responses={403: {}, 404: {}})
+async def ticket_detail(
+    ticket: Annotated[int, Path(ge=1, le=2**62)], principal: Staff, state: State
+) -> Any:
+    from backend.queue import load_ticket
+
+    def query(conn: Connection) -> dict[str, Any]:
+        found = load_ticket(conn, ticket)
+        _require_ticket_hall(conn, principal, ticket)
+        return found
+
+    return await state.db.read(query)
+
+
+def _require_ticket_hall(conn: Connection, principal: Principal, ticket_id: int) -> None:
+    from sqlalchemy import select
+
+    from backend.db.schema import tickets
+
+    hall_id = conn.execute(select(tickets.c.hall_id).where(tickets.c.id == ticket_id)).scalar()
+    if hall_id is not None:
+        principal.require_hall(hall_id)
+
+
+@router.post(
+    "/tickets/{ticket}/{action}",
+    response_model=Ticket,
+    responses={403: {}, 404: {}, 409: {}, 412: {}, 422: {}},
+    summary="call, recall, no-show, reactivate, park, resume, transfer, start or finish",
+)
+async def ticket_action(
+    ticket: Annotated[int, Path(ge=1, le=2**62)],
+    action: TicketAction,
+    principal: Staff,
+    idem: Idempotent,
+    if_match: IfMatch = None,
+    body: Annotated[TicketActionRequest | None, Body()] = None,
+) -> Any:
+    version = parse_if_match(if_match)
+
+    def handler(conn: Connection, now: Any) -> Outcome:
+        result = apply_action(
+            conn,
+            ticket_id=ticket,
+            action=action,
+            principal=principal,
+            body=body,
+            if_match=version,
+            now=now,
+        )
+        return Outcome(200, result, _etag(result))
+
+    return await idem.run(handler)

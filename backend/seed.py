@@ -1,0 +1,248 @@
+"""Provides loading a hall file into the database, idempotently (re-loading updates in place)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Table, delete, insert, select, update
+
+from backend.db.schema import (
+    applicants,
+    departments,
+    e_licences,
+    halls,
+    materials,
+    priority_classes,
+    service_items,
+    users,
+    window_items,
+    windows,
+)
+from backend.event_log import SYSTEM, append_event, ensure_chain_head
+from backend.hall_file import HallFile
+from backend.passwords import Passwords
+
+
+DEMO_PASSWORD = "demo1234"
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    hall: str
+    service_items: int
+    windows: int
+    users: list[tuple[str, str, str | None]]
+
+
+def _upsert(
+    conn: Connection, table: Table, keys: Mapping[str, Any], values: Mapping[str, Any]
+) -> int:
+    """Insert or update the row identified by `keys`; return its id."""
+    where = [table.c[name] == value for name, value in keys.items()]
+    existing = conn.execute(select(table.c.id).where(*where)).scalar()
+    if existing is None:
+        return int(conn.execute(insert(table).values(**keys, **values)).inserted_primary_key[0])
+    conn.execute(update(table).where(table.c.id == existing).values(**values))
+    return int(existing)
+
+
+def load_hall(
+    conn: Connection, hall_file: HallFile, passwords: Passwords, password: str | None
+) -> SeedReport:
+    """Create or update everything the hall file defines. Passwords are set only for new users,
+    or for every user when `password` is given."""
+    ensure_chain_head(conn)
+    spec = hall_file.hall
+    rules = spec.model_dump(exclude={"code", "name", "name_en", "address", "address_en", "phone"})
+    rules["reject_reasons"] = [r.model_dump() for r in hall_file.reject_reasons]
+    hall_id = _upsert(
+        conn,
+        halls,
+        {"code": spec.code},
+        {
+            "name": spec.name,
+            "name_en": spec.name_en,
+            "address": spec.address,
+            "address_en": spec.address_en,
+            "phone": spec.phone,
+            "rules": rules,
+        },
+    )
+    for pc in hall_file.priority_classes:
+        _upsert(
+            conn,
+            priority_classes,
+            {"hall_id": hall_id, "code": pc.code},
+            {"name": pc.name, "name_en": pc.name_en, "weight": pc.weight},
+        )
+    dept_ids = {
+        d.code: _upsert(
+            conn,
+            departments,
+            {"hall_id": hall_id, "code": d.code},
+            {"name": d.name, "name_en": d.name_en},
+        )
+        for d in hall_file.departments
+    }
+    item_ids = {}
+    for item in hall_file.service_items:
+        details = item.model_dump(
+            mode="json",
+            include={
+                "fee_yuan",
+                "fee_note",
+                "fee_note_en",
+                "online",
+                "related",
+                "guideline",
+                "guideline_en",
+            },
+        )
+        item_id = _upsert(
+            conn,
+            service_items,
+            {"hall_id": hall_id, "code": item.code},
+            {
+                "department_id": dept_ids[item.department],
+                "name": item.name,
+                "name_en": item.name_en,
+                "ticket_prefix": item.ticket_prefix,
+                "promised_days": item.promised_days,
+                "statutory_days": item.statutory_days,
+                "details": details,
+            },
+        )
+        item_ids[item.code] = item_id
+        _load_materials(conn, item_id, item)
+    window_ids = {}
+    for window in hall_file.windows:
+        window_id = _upsert(
+            conn,
+            windows,
+            {"hall_id": hall_id, "code": window.code},
+            {
+                "number": window.number,
+                "name": window.name,
+                "name_en": window.name_en,
+                "comprehensive": window.comprehensive,
+            },
+        )
+        window_ids[window.code] = window_id
+        conn.execute(delete(window_items).where(window_items.c.window_id == window_id))
+        conn.execute(
+            insert(window_items),
+            [
+                {"window_id": window_id, "service_item_id": item_ids[c]}
+                for c in window.service_items
+            ],
+        )
+    accounts = _load_users(conn, hall_id, hall_file, window_ids, passwords, password)
+    _load_applicants(conn, hall_file)
+    append_event(
+        conn,
+        hall_id=hall_id,
+        type="hall.loaded",
+        subject_type="hall",
+        subject_id=spec.code,
+        actor=SYSTEM,
+        at=_now(),
+        payload={"service_items": len(item_ids), "windows": len(window_ids)},
+    )
+    return SeedReport(spec.code, len(item_ids), len(window_ids), accounts)
+
+
+def _now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+def _load_materials(conn: Connection, item_id: int, item: Any) -> None:
+    for position, material in enumerate(item.materials):
+        _upsert(
+            conn,
+            materials,
+            {"service_item_id": item_id, "code": material.code},
+            {
+                "position": position,
+                "name": material.name,
+                "name_en": material.name_en,
+                "mandatory": material.mandatory,
+                "may_be_owed": material.may_be_owed,
+                "e_licence_type": material.e_licence_type,
+                "copies": material.copies,
+                "format": material.format,
+                "needs_expiry_check": material.needs_expiry_check,
+            },
+        )
+
+
+def _load_users(
+    conn: Connection,
+    hall_id: int,
+    hall_file: HallFile,
+    window_ids: dict[str, int],
+    passwords: Passwords,
+    password: str | None,
+) -> list[tuple[str, str, str | None]]:
+    accounts = []
+    for user in hall_file.users:
+        existing = conn.execute(
+            select(users.c.id, users.c.password_hash).where(users.c.username == user.username)
+        ).first()
+        values: dict[str, Any] = {
+            "hall_id": hall_id,
+            "display_name": user.display_name,
+            "role": user.role,
+            "default_window_id": window_ids.get(user.window) if user.window else None,
+        }
+        if existing is None or password is not None:
+            values["password_hash"] = passwords.hash(password or default_password(user.username))
+            values["failed_logins"] = 0
+            values["locked_until"] = None
+        if existing is None:
+            conn.execute(insert(users).values(username=user.username, **values))
+        else:
+            conn.execute(update(users).where(users.c.id == existing.id).values(**values))
+        accounts.append((user.username, user.role, user.window))
+    return accounts
+
+
+def default_password(username: str) -> str:
+    """The demo password of a seeded account when no --password is given."""
+    return DEMO_PASSWORD
+
+
+def _load_applicants(conn: Connection, hall_file: HallFile) -> None:
+    for applicant in hall_file.applicants:
+        _upsert(
+            conn,
+            applicants,
+            {"id_number": applicant.id_number},
+            {
+                "kind": applicant.kind,
+                "name": applicant.name,
+                "phone": applicant.phone,
+                "birth_date": applicant.birth_date,
+                "sex": applicant.sex,
+                "details": {"legal_representative": applicant.legal_representative},
+            },
+        )
+    for licence in hall_file.e_licences:
+        _upsert(
+            conn,
+            e_licences,
+            {"type": licence.type, "number": licence.number},
+            {
+                "type_name": licence.type_name,
+                "type_name_en": licence.type_name_en,
+                "holder_id": licence.holder_id,
+                "holder_name": licence.holder_name,
+                "issuer": licence.issuer,
+                "valid_from": licence.valid_from,
+                "valid_to": licence.valid_to,
+                "status": licence.status,
+            },
+        )

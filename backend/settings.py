@@ -1,0 +1,47 @@
+"""Provides the backend's settings, read from `WORKBENCH_`-prefixed environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_database_url() -> str:
+    """The SQLite file in the platform's data directory (created on first use)."""
+    data_dir = Path(user_data_dir("service-workbench", appauthor=False))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{data_dir / 'workbench.db'}"
+
+
+class BackendSettings(BaseSettings):
+    """Settings of one API instance."""
+
+    model_config = SettingsConfigDict(env_prefix="WORKBENCH_", extra="ignore")
+
+    database_url: str = Field(default_factory=default_database_url)
+    """SQLAlchemy URL; a SQLite file by default."""
+    token_ttl_minutes: int = Field(default=12 * 60, ge=1)
+    """How long a login token stays valid."""
+    lockout_threshold: int = Field(default=5, ge=1)
+    """Failed logins in a row that lock an account."""
+    lockout_minutes: int = Field(default=15, ge=1)
+    """How long a locked account stays locked."""
+    idempotency_retention_hours: int = Field(default=48, ge=24)
+    """How long idempotency keys and their stored responses are kept."""
+    idempotency_stale_seconds: int = Field(default=60, ge=1)
+    """An in-flight key older than this is taken over (its request died)."""
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    """Requests with larger bodies are refused with 413."""
+    sse_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    """Interval of the comment lines that keep event streams alive."""
+    sse_poll_seconds: float = Field(default=1.0, gt=0)
+    """How often a stream looks at the event table without being woken."""
+    password_time_cost: int = Field(default=2, ge=1)
+    """Argon2id passes."""
+    password_memory_kib: int = Field(default=19 * 1024, ge=1024)
+    """Argon2id memory per hash (OWASP's minimum is 19 MiB)."""
+    read_threads: int = Field(default=4, ge=1)
+    """Threads serving database reads."""

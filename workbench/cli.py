@@ -1,0 +1,162 @@
+"""Provides the `workbench` command: serve, seed, simulate, verify-chain and openapi."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _settings(database: str | None) -> object:
+    from backend.settings import BackendSettings
+
+    return BackendSettings(database_url=database) if database else BackendSettings()
+
+
+def _add_database(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        help="SQLAlchemy URL (default: a SQLite file in the platform data directory, "
+        "or $WORKBENCH_DATABASE_URL)",
+    )
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from backend.app import create_app
+    from backend.settings import BackendSettings
+
+    settings = _settings(args.database)
+    assert isinstance(settings, BackendSettings)
+    app = create_app(settings)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from backend.app import prepare_database
+    from backend.db.engine import Database
+    from backend.hall_file import HallFileError, load_demo_hall, load_hall_file
+    from backend.passwords import Passwords
+    from backend.seed import DEMO_PASSWORD, load_hall
+    from backend.settings import BackendSettings
+
+    settings = _settings(args.database)
+    assert isinstance(settings, BackendSettings)
+    try:
+        hall_file = load_hall_file(Path(args.hall_file)) if args.hall_file else load_demo_hall()
+    except (HallFileError, OSError) as exc:
+        print(f"workbench seed: {exc}", file=sys.stderr)
+        return 2
+    db = Database(settings.database_url)
+    try:
+        prepare_database(db)
+        passwords = Passwords(
+            time_cost=settings.password_time_cost, memory_kib=settings.password_memory_kib
+        )
+        report = db.run_write(load_hall, hall_file, passwords, args.password)
+    finally:
+        db.close()
+    print(f"Loaded hall {report.hall}: {report.service_items} service items, "
+          f"{report.windows} windows.")
+    shown = args.password or (DEMO_PASSWORD if not args.hall_file else "(unchanged for existing)")
+    print(f"{'account':<12} {'role':<11} {'window':<7} password")
+    for username, role, window in report.users:
+        print(f"{username:<12} {role:<11} {window or '-':<7} {shown}")
+    return 0
+
+
+def cmd_verify_chain(args: argparse.Namespace) -> int:
+    from backend.db.engine import Database
+    from backend.event_log import verify_chain
+    from backend.settings import BackendSettings
+
+    settings = _settings(args.database)
+    assert isinstance(settings, BackendSettings)
+    db = Database(settings.database_url)
+    try:
+        report = db.run_read(verify_chain)
+    finally:
+        db.close()
+    if report.intact:
+        print(f"Event log intact: {report.rows} events, hash chain verified.")
+        return 0
+    print(
+        f"Event log ALTERED: first bad event is seq {report.first_bad_seq} ({report.reason}).",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    from backend.openapi import openapi_document
+
+    text = json.dumps(openapi_document(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from workbench.simulate import run_simulation
+
+    return run_simulation(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="workbench", description="Service Workbench: the government service hall desk tool."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the reference backend")
+    _add_database(serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(run=cmd_serve)
+
+    seed = commands.add_parser("seed", help="load a hall file (the demo hall by default)")
+    _add_database(seed)
+    seed.add_argument("--hall-file", metavar="FILE", help="hall file (TOML); default: demo hall")
+    seed.add_argument("--password", metavar="P", help="set every seeded account's password")
+    seed.set_defaults(run=cmd_seed)
+
+    verify = commands.add_parser("verify-chain", help="verify the event log's hash chain")
+    _add_database(verify)
+    verify.set_defaults(run=cmd_verify_chain)
+
+    openapi = commands.add_parser("openapi", help="print the API's OpenAPI document")
+    openapi.add_argument("--output", default="-", help="file to write (default: stdout)")
+    openapi.set_defaults(run=cmd_openapi)
+
+    simulate = commands.add_parser("simulate", help="feed a running backend with a live hall")
+    simulate.add_argument("--server", default="http://127.0.0.1:8000")
+    simulate.add_argument("--password", default=None, help="password of the seeded accounts")
+    simulate.add_argument("--rate", type=float, default=2.0, help="tickets per minute at peak")
+    simulate.add_argument("--online-rate", type=float, default=0.5,
+                          help="online applications per minute")
+    simulate.add_argument("--clerks", type=int, default=0, help="simulated clerks serving")
+    simulate.add_argument("--speed", type=float, default=1.0, help="time speed-up factor")
+    simulate.add_argument("--duration", type=float, default=0, help="seconds to run (0: forever)")
+    simulate.add_argument("--seed", type=int, default=None, help="random seed")
+    simulate.set_defaults(run=cmd_simulate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
