@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
+from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel
 from sqlalchemy import Connection, delete, insert, select
 
@@ -60,7 +61,7 @@ class Outcome:
 def _encode(body: Any) -> bytes:
     if isinstance(body, BaseModel):
         return body.model_dump_json().encode()
-    return json.dumps(body, ensure_ascii=False, default=str).encode()
+    return json.dumps(jsonable_encoder(body), ensure_ascii=False).encode()
 
 
 def request_hash(method: str, path: str, query: str, body: bytes) -> str:

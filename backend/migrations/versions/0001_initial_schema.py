@@ -1,8 +1,7 @@
 """initial schema
 
-Revision ID: 73615be26ce5
+Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 21:03:20.616467
 """
 
 from __future__ import annotations
@@ -10,7 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "73615be26ce5"
+
+revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -39,6 +39,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_chain_head")),
     )
     op.create_table(
+        "e_licences",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("type", sa.String(length=64), nullable=False),
+        sa.Column("type_name", sa.String(length=100), nullable=False),
+        sa.Column("type_name_en", sa.String(length=100), nullable=False),
+        sa.Column("number", sa.String(length=64), nullable=False),
+        sa.Column("holder_id", sa.String(length=18), nullable=False),
+        sa.Column("holder_name", sa.String(length=100), nullable=False),
+        sa.Column("issuer", sa.String(length=200), nullable=False),
+        sa.Column("valid_from", sa.Date(), nullable=False),
+        sa.Column("valid_to", sa.Date(), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_e_licences")),
+        sa.UniqueConstraint("type", "number", name=op.f("uq_e_licences_type")),
+    )
+    with op.batch_alter_table("e_licences", schema=None) as batch_op:
+        batch_op.create_index("ix_e_licences_holder", ["holder_id"], unique=False)
+
+    op.create_table(
         "events",
         sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("hall_id", sa.Integer(), nullable=True),
@@ -47,7 +66,7 @@ def upgrade() -> None:
         sa.Column("subject_id", sa.String(length=64), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("actor", sa.String(length=64), nullable=True),
-        sa.Column("at", backend.db.schema.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
@@ -80,7 +99,7 @@ def upgrade() -> None:
         sa.Column("status_code", sa.Integer(), nullable=True),
         sa.Column("response_headers", sa.JSON(), nullable=True),
         sa.Column("response_body", sa.LargeBinary(), nullable=True),
-        sa.Column("created_at", backend.db.schema.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("user_id", "key", name=op.f("pk_idempotency_keys")),
     )
     with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
@@ -123,7 +142,7 @@ def upgrade() -> None:
         sa.Column("default_window_id", sa.Integer(), nullable=True),
         sa.Column("password_hash", sa.String(length=255), nullable=False),
         sa.Column("failed_logins", sa.Integer(), nullable=False),
-        sa.Column("locked_until", backend.db.schema.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(["hall_id"], ["halls.id"], name=op.f("fk_users_hall_id_halls")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
@@ -165,7 +184,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("pause_reason", sa.String(length=200), nullable=True),
         sa.Column("clerk_id", sa.Integer(), nullable=True),
-        sa.Column("normal_since_priority", sa.Integer(), nullable=False),
+        sa.Column("normal_since_priority", sa.Integer(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["clerk_id"], ["users.id"], name=op.f("fk_windows_clerk_id_users")),
         sa.ForeignKeyConstraint(["hall_id"], ["halls.id"], name=op.f("fk_windows_hall_id_halls")),
@@ -199,9 +218,9 @@ def upgrade() -> None:
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("window_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", backend.db.schema.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", backend.db.schema.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", backend.db.schema.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_sessions_user_id_users")),
         sa.ForeignKeyConstraint(
             ["window_id"], ["windows.id"], name=op.f("fk_sessions_window_id_windows")
@@ -230,20 +249,18 @@ def upgrade() -> None:
         sa.Column("priority_class_id", sa.Integer(), nullable=True),
         sa.Column("priority_weight", sa.Integer(), nullable=False),
         sa.Column("applicant_id", sa.Integer(), nullable=True),
-        sa.Column("appointment_at", backend.db.schema.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("appointment_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("window_id", sa.Integer(), nullable=True),
         sa.Column("target_window_id", sa.Integer(), nullable=True),
         sa.Column("walk_in", sa.Boolean(), nullable=False),
-        sa.Column("issued_at", backend.db.schema.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("queued_at", backend.db.schema.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("called_at", backend.db.schema.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("recalled_at", backend.db.schema.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("queued_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("called_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("recalled_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("recall_count", sa.Integer(), nullable=False),
-        sa.Column(
-            "serving_started_at", backend.db.schema.UtcDateTime(timezone=True), nullable=True
-        ),
-        sa.Column("finished_at", backend.db.schema.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("serving_started_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("outcome", sa.String(length=32), nullable=True),
         sa.Column("transfer_count", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=True),
@@ -303,8 +320,8 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=16), nullable=False),
         sa.Column("status", sa.String(length=24), nullable=False),
         sa.Column("assignee_id", sa.Integer(), nullable=True),
-        sa.Column("submitted_at", backend.db.schema.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("claimed_at", backend.db.schema.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("portal_reference", sa.String(length=64), nullable=True),
         sa.Column("ticket_id", sa.Integer(), nullable=True),
         sa.Column("details", sa.JSON(), nullable=False),
@@ -388,6 +405,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_events_hall_seq")
 
     op.drop_table("events")
+    with op.batch_alter_table("e_licences", schema=None) as batch_op:
+        batch_op.drop_index("ix_e_licences_holder")
+
+    op.drop_table("e_licences")
     op.drop_table("chain_head")
     op.drop_table("applicants")
     # ### end Alembic commands ###

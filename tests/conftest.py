@@ -1,0 +1,102 @@
+"""Shared fixtures: a real backend on a free 127.0.0.1 port over a temporary SQLite file, seeded
+with the demo hall, and httpx clients logged in as the demo accounts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from backend.app import prepare_database
+from backend.clock import Clock
+from backend.db.engine import Database
+from backend.embedded import EmbeddedServer
+from backend.hall_file import load_demo_hall
+from backend.passwords import Passwords
+from backend.seed import DEMO_PASSWORD, load_hall
+from backend.settings import BackendSettings
+
+FAST_HASH = {"password_time_cost": 1, "password_memory_kib": 8 * 1024}
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the developer's own config, data and keyring out of the tests."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    for name in ("WORKBENCH_DATABASE_URL",):
+        monkeypatch.delenv(name, raising=False)
+
+
+def seeded_settings(directory: Path, **overrides: Any) -> BackendSettings:
+    settings = BackendSettings(
+        database_url=f"sqlite:///{directory / 'hall.db'}", **{**FAST_HASH, **overrides}
+    )
+    db = Database(settings.database_url)
+    try:
+        prepare_database(db)
+        passwords = Passwords(
+            time_cost=settings.password_time_cost, memory_kib=settings.password_memory_kib
+        )
+        db.run_write(load_hall, load_demo_hall(), passwords, None)
+    finally:
+        db.close()
+    return settings
+
+
+class Backend:
+    """A running backend and helpers to log in to it."""
+
+    def __init__(self, server: EmbeddedServer) -> None:
+        self.server = server
+        self.base_url = server.base_url
+        self.clock = server.clock
+        self.settings = server.settings
+
+    async def login(self, username: str, window: str | None = None, **kw: Any) -> httpx.AsyncClient:
+        client = httpx.AsyncClient(base_url=self.base_url, timeout=30.0, **kw)
+        body: dict[str, Any] = {"username": username, "password": DEMO_PASSWORD}
+        if window:
+            body["window"] = window
+        response = await client.post("/api/v1/auth/login", json=body)
+        assert response.status_code == 200, response.text
+        client.headers["Authorization"] = f"Bearer {response.json()['token']}"
+        return client
+
+    def anonymous(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.base_url, timeout=30.0)
+
+
+def key() -> dict[str, str]:
+    """A fresh Idempotency-Key header."""
+    return {"Idempotency-Key": str(uuid.uuid4())}
+
+
+@pytest.fixture(scope="session")
+def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    """One backend for the whole session (tests must not depend on its queue being empty)."""
+    settings = seeded_settings(tmp_path_factory.mktemp("backend"))
+    with EmbeddedServer(settings) as server:
+        yield Backend(server)
+
+
+@pytest.fixture
+def fresh_backend(tmp_path: Path) -> Iterator[Backend]:
+    """A backend of its own, for tests that need an empty queue or move the clock."""
+    settings = seeded_settings(tmp_path)
+    with EmbeddedServer(settings, clock=Clock()) as server:
+        yield Backend(server)
+
+
+@pytest.fixture
+async def terminal(fresh_backend: Backend) -> AsyncIterator[httpx.AsyncClient]:
+    client = await fresh_backend.login("terminal01")
+    yield client
+    await client.aclose()
