@@ -14,7 +14,17 @@ from backend.event_log import ensure_chain_head
 from backend.metrics import BodySizeLimit, Metrics, MetricsMiddleware
 from backend.passwords import Passwords
 from backend.problems import install_problem_handlers
-from backend.routes import auth, cases, catalogue, events, ops, tickets
+from backend.routes import (
+    auth,
+    cases,
+    catalogue,
+    decisions,
+    e_licences,
+    events,
+    ops,
+    ratings,
+    tickets,
+)
 from backend.settings import BackendSettings
 from backend.state import AppState
 
@@ -54,7 +64,7 @@ def create_app(settings: BackendSettings | None = None, *, clock: Clock | None =
     )
     app.state.metrics = metrics
     install_problem_handlers(app)
-    for module in (auth, catalogue, tickets, cases, events, ops):
+    for module in (auth, catalogue, tickets, cases, decisions, e_licences, ratings, events, ops):
         app.include_router(module.router)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

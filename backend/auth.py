@@ -126,7 +126,8 @@ def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
 
 
 def revoke_session(conn: Connection, digest: str, now: datetime) -> None:
-    """End a session and free the window it was logged in to."""
+    """End a session and free the window it was logged in to, unless the same clerk still has
+    another live session there (a second login from a restarted workbench)."""
     row = conn.execute(
         select(sessions.c.user_id, sessions.c.window_id).where(sessions.c.token_hash == digest)
     ).first()
@@ -135,7 +136,17 @@ def revoke_session(conn: Connection, digest: str, now: datetime) -> None:
         .where(sessions.c.token_hash == digest, sessions.c.revoked_at.is_(None))
         .values(revoked_at=now)
     )
-    if row is not None and row.window_id is not None:
+    if row is None or row.window_id is None:
+        return
+    still_there = conn.execute(
+        select(sessions.c.token_hash).where(
+            sessions.c.user_id == row.user_id,
+            sessions.c.window_id == row.window_id,
+            sessions.c.revoked_at.is_(None),
+            sessions.c.expires_at > now,
+        )
+    ).first()
+    if still_there is None:
         conn.execute(
             update(windows)
             .where(windows.c.id == row.window_id, windows.c.clerk_id == row.user_id)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from backend.problems import PayloadTooLarge
 
 
 class Metrics:
@@ -65,7 +69,14 @@ class MetricsMiddleware:
 
 
 class BodySizeLimit:
-    """Refuses request bodies over `max_bytes` with 413 problem+json, streamed or not."""
+    """Refuses request bodies over `max_bytes` with 413 problem+json, streamed or not.
+
+    A declared `Content-Length` over the limit is refused before the app runs. A streamed
+    (chunked) body is counted as the app reads it; going over raises `BodyTooLarge`, an
+    `HTTPException`, so FastAPI passes it through its body parsing (which turns any other
+    exception into a 400) to the problem handler; if it escapes the app before a response
+    started, it is answered here.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -78,37 +89,47 @@ class BodySizeLimit:
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _too_large(send, self.max_bytes)
+            await _too_large(send, self.max_bytes, scope.get("path"))
             return
         seen = 0
-        refused = False
+        started = False
 
         async def limited_receive() -> Message:
-            nonlocal seen, refused
+            nonlocal seen
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    refused = True
-                    raise _BodyTooLarge
+                    raise BodyTooLarge(self.max_bytes)
             return message
 
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
         try:
-            await self.app(scope, limited_receive, send)
-        except _BodyTooLarge:
-            await _too_large(send, self.max_bytes)
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLarge:
+            if started:
+                raise
+            await _too_large(send, self.max_bytes, scope.get("path"))
 
 
-class _BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """A streamed request body went over the limit."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, detail=_too_large_detail(limit))
 
 
-async def _too_large(send: Send, limit: int) -> None:
-    import json
+def _too_large_detail(limit: int) -> str:
+    return f"Request bodies are limited to {limit} bytes."
 
-    from backend.problems import PayloadTooLarge
 
-    body: dict[str, Any] = PayloadTooLarge(f"Request bodies are limited to {limit} bytes.").body()
+async def _too_large(send: Send, limit: int, path: str | None) -> None:
+    body: dict[str, Any] = PayloadTooLarge(_too_large_detail(limit)).body(path)
     payload = json.dumps(body).encode()
     await send(
         {
@@ -117,6 +138,7 @@ async def _too_large(send: Send, limit: int) -> None:
             "headers": [
                 (b"content-type", b"application/problem+json"),
                 (b"content-length", str(len(payload)).encode()),
+                (b"connection", b"close"),
             ],
         }
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -124,7 +125,7 @@ class StorageUnavailable(ApiProblem):
 
 def problem_response(problem: ApiProblem, instance: str | None = None) -> JSONResponse:
     return JSONResponse(
-        problem.body(instance),
+        jsonable_encoder(problem.body(instance)),
         status_code=problem.status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers=problem.headers,
@@ -170,6 +171,55 @@ def install_problem_handlers(app: FastAPI) -> None:
             headers=dict(exc.headers or {}),
         )
 
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette installs this on its outermost middleware: the response is still sent as
+        # problem+json, and the exception is re-raised afterwards so the server logs it.
+        return problem_response(
+            InternalError("The server failed to answer this request; it has been logged."),
+            request.url.path,
+        )
 
-_TITLES = {404: "No such resource", 405: "Method not allowed", 401: "Authentication required"}
-_KINDS = {404: "not-found", 405: "method-not-allowed", 401: "unauthenticated"}
+
+_TITLES = {
+    400: "Bad request",
+    401: "Authentication required",
+    404: "No such resource",
+    405: "Method not allowed",
+    413: "The request body is too large",
+}
+_KINDS = {
+    400: "bad-request",
+    401: "unauthenticated",
+    404: "not-found",
+    405: "method-not-allowed",
+    413: "payload-too-large",
+}
+
+
+class InternalError(ApiProblem):
+    """A bug in the server; never the answer to bad input (tests hunt for these)."""
+
+    status, kind, title = 500, "internal-error", "Internal server error"
+
+
+class MaterialsIncomplete(Conflict):
+    """A decision needs materials the checklist does not have (issue 3)."""
+
+    kind, title = "materials-incomplete", "Materials are missing, owed or defective"
+
+
+class NoticeRepeats(Conflict):
+    """A second supplement request would repeat a material already requested (一次性告知)."""
+
+    kind, title = "notice-repeats-material", "Already requested in an earlier notice"
+
+
+class ELicenceUnusable(Conflict):
+    """An e-licence that is expired or revoked cannot stand in for paper."""
+
+    kind, title = "e-licence-unusable", "The e-licence cannot be used"
+
+
+class AlreadyRated(Conflict):
+    kind, title = "already-rated", "This service has already been rated"

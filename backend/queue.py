@@ -31,6 +31,7 @@ from backend.catalogue import (
     window_by_code,
     window_serves,
 )
+from backend.db.engine import inserted_id
 from backend.db.schema import (
     applicants,
     priority_classes,
@@ -128,25 +129,27 @@ def issue_ticket(
         _archive_earlier_days(conn, hall_id, day)
     applicant_id = _applicant_id(conn, applicant_id_number)
     walk_in = status == "serving"
-    ticket_id = conn.execute(
-        tickets.insert().values(
-            hall_id=hall_id,
-            day=day,
-            number=_ticket_number(item.ticket_prefix, seq),
-            service_item_id=item.id,
-            priority_class_id=class_id,
-            priority_weight=weight,
-            applicant_id=applicant_id,
-            appointment_at=appointment_at,
-            status=status,
-            window_id=window_id,
-            walk_in=walk_in,
-            issued_at=now,
-            queued_at=now,
-            called_at=now if walk_in else None,
-            serving_started_at=now if walk_in else None,
+    ticket_id = inserted_id(
+        conn.execute(
+            tickets.insert().values(
+                hall_id=hall_id,
+                day=day,
+                number=_ticket_number(item.ticket_prefix, seq),
+                service_item_id=item.id,
+                priority_class_id=class_id,
+                priority_weight=weight,
+                applicant_id=applicant_id,
+                appointment_at=appointment_at,
+                status=status,
+                window_id=window_id,
+                walk_in=walk_in,
+                issued_at=now,
+                queued_at=now,
+                called_at=now if walk_in else None,
+                serving_started_at=now if walk_in else None,
+            )
         )
-    ).inserted_primary_key[0]
+    )
     ticket = load_ticket(conn, int(ticket_id))
     append_event(
         conn,
@@ -317,11 +320,15 @@ def call_next(
     chosen = pick_next(conn, window, rules, now)
     if chosen is None:
         return None
-    return _call(conn, window, chosen.id, now, actor, is_priority=_is_priority(chosen))
+    return _call(conn, window, chosen.id, now, actor, kind=_kind(chosen, rules, now))
 
 
-def _is_priority(row: Any) -> bool:
-    return bool(row.priority_weight > 0 and row.appointment_at is None)
+def _kind(row: Any, rules: dict[str, Any], now: datetime) -> str:
+    """How a call counts for the interleave: appointments due now do not count at all."""
+    if row.appointment_at is not None:
+        grace = timedelta(minutes=int(rules.get("appointment_grace_minutes", 15)))
+        return "appointment" if row.appointment_at <= now + grace else "normal"
+    return "priority" if row.priority_weight > 0 else "normal"
 
 
 def _clerks_window(conn: Connection, hall_id: int, window_code: str, window_id: int | None) -> Any:
@@ -337,7 +344,7 @@ def _clerks_window(conn: Connection, hall_id: int, window_code: str, window_id: 
 
 
 def _call(
-    conn: Connection, window: Any, ticket_id: int, now: datetime, actor: Actor, *, is_priority: bool
+    conn: Connection, window: Any, ticket_id: int, now: datetime, actor: Actor, *, kind: str
 ) -> dict[str, Any]:
     claimed = conn.execute(
         update(tickets)
@@ -352,12 +359,13 @@ def _call(
     ).rowcount
     if claimed != 1:
         raise Conflict("Another window called this ticket first.")
-    since = window.normal_since_priority
-    conn.execute(
-        update(windows)
-        .where(windows.c.id == window.id)
-        .values(normal_since_priority=0 if is_priority else (since or 0) + 1)
-    )
+    if kind != "appointment":
+        since = window.normal_since_priority
+        conn.execute(
+            update(windows)
+            .where(windows.c.id == window.id)
+            .values(normal_since_priority=0 if kind == "priority" else (since or 0) + 1)
+        )
     ticket = load_ticket(conn, ticket_id)
     append_event(
         conn,

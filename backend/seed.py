@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, delete, insert, select, update
 
+from backend.db.engine import inserted_id
 from backend.db.schema import (
     applicants,
     departments,
@@ -23,7 +24,6 @@ from backend.db.schema import (
 from backend.event_log import SYSTEM, append_event, ensure_chain_head
 from backend.hall_file import HallFile
 from backend.passwords import Passwords
-
 
 DEMO_PASSWORD = "demo1234"
 
@@ -43,7 +43,7 @@ def _upsert(
     where = [table.c[name] == value for name, value in keys.items()]
     existing = conn.execute(select(table.c.id).where(*where)).scalar()
     if existing is None:
-        return int(conn.execute(insert(table).values(**keys, **values)).inserted_primary_key[0])
+        return inserted_id(conn.execute(insert(table).values(**keys, **values)))
     conn.execute(update(table).where(table.c.id == existing).values(**values))
     return int(existing)
 
@@ -187,7 +187,7 @@ def _load_users(
     passwords: Passwords,
     password: str | None,
 ) -> list[tuple[str, str, str | None]]:
-    accounts = []
+    accounts: list[tuple[str, str, str | None]] = []
     for user in hall_file.users:
         existing = conn.execute(
             select(users.c.id, users.c.password_hash).where(users.c.username == user.username)

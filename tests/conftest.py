@@ -15,7 +15,7 @@ from backend.app import prepare_database
 from backend.clock import Clock
 from backend.db.engine import Database
 from backend.embedded import EmbeddedServer
-from backend.hall_file import load_demo_hall
+from backend.hall_file import HallFile, load_demo_hall
 from backend.passwords import Passwords
 from backend.seed import DEMO_PASSWORD, load_hall
 from backend.settings import BackendSettings
@@ -24,7 +24,9 @@ FAST_HASH = {"password_time_cost": 1, "password_memory_kib": 8 * 1024}
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Keep the developer's own config, data and keyring out of the tests."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
@@ -35,7 +37,9 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
         monkeypatch.delenv(name, raising=False)
 
 
-def seeded_settings(directory: Path, **overrides: Any) -> BackendSettings:
+def seeded_settings(
+    directory: Path, hall_file: HallFile | None = None, **overrides: Any
+) -> BackendSettings:
     settings = BackendSettings(
         database_url=f"sqlite:///{directory / 'hall.db'}", **{**FAST_HASH, **overrides}
     )
@@ -45,7 +49,7 @@ def seeded_settings(directory: Path, **overrides: Any) -> BackendSettings:
         passwords = Passwords(
             time_cost=settings.password_time_cost, memory_kib=settings.password_memory_kib
         )
-        db.run_write(load_hall, load_demo_hall(), passwords, None)
+        db.run_write(load_hall, hall_file or load_demo_hall(), passwords, None)
     finally:
         db.close()
     return settings

@@ -61,8 +61,10 @@ def cmd_seed(args: argparse.Namespace) -> int:
         report = db.run_write(load_hall, hall_file, passwords, args.password)
     finally:
         db.close()
-    print(f"Loaded hall {report.hall}: {report.service_items} service items, "
-          f"{report.windows} windows.")
+    print(
+        f"Loaded hall {report.hall}: {report.service_items} service items, "
+        f"{report.windows} windows."
+    )
     shown = args.password or (DEMO_PASSWORD if not args.hall_file else "(unchanged for existing)")
     print(f"{'account':<12} {'role':<11} {'window':<7} password")
     for username, role, window in report.users:
@@ -109,6 +111,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return run_simulation(args)
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from workbench.demo import run_demo
+
+    return run_demo(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="workbench", description="Service Workbench: the government service hall desk tool."
@@ -136,12 +144,21 @@ def build_parser() -> argparse.ArgumentParser:
     openapi.add_argument("--output", default="-", help="file to write (default: stdout)")
     openapi.set_defaults(run=cmd_openapi)
 
+    demo = commands.add_parser(
+        "demo", help="an embedded backend with the seeded demo hall and the simulator feeding it"
+    )
+    demo.add_argument("--port", type=int, default=0, help="backend port (default: a free one)")
+    demo.add_argument("--clerks", type=int, default=6, help="simulated clerks serving")
+    demo.add_argument("--speed", type=float, default=10.0, help="simulation speed-up")
+    demo.set_defaults(run=cmd_demo)
+
     simulate = commands.add_parser("simulate", help="feed a running backend with a live hall")
     simulate.add_argument("--server", default="http://127.0.0.1:8000")
     simulate.add_argument("--password", default=None, help="password of the seeded accounts")
     simulate.add_argument("--rate", type=float, default=2.0, help="tickets per minute at peak")
-    simulate.add_argument("--online-rate", type=float, default=0.5,
-                          help="online applications per minute")
+    simulate.add_argument(
+        "--online-rate", type=float, default=0.5, help="online applications per minute"
+    )
     simulate.add_argument("--clerks", type=int, default=0, help="simulated clerks serving")
     simulate.add_argument("--speed", type=float, default=1.0, help="time speed-up factor")
     simulate.add_argument("--duration", type=float, default=0, help="seconds to run (0: forever)")

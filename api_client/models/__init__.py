@@ -70,3 +70,73 @@ __all__ = [
     "WindowList",
     "WindowState",
 ]
+
+# Cases: verification, decisions, notices, e-licences and ratings (issue 3).
+from api_client.models.cases import (
+    AttachedELicence,
+    CaseDecisionRecord,
+    ChecklistRow,
+    DocumentFacts,
+    DocumentFactsOut,
+    Finding,
+    MaterialVerification,
+    NoticeRef,
+    TimeLimit,
+)
+from api_client.models.decisions import (
+    AcceptDecision,
+    AcceptWithOwedDecision,
+    ApproveDecision,
+    DecisionKind,
+    DecisionRequest,
+    DecisionResult,
+    OwedDue,
+    RejectDecision,
+    SupplementDecision,
+    SupplementItem,
+    SupplementReceivedDecision,
+    TransferDecision,
+    WithdrawDecision,
+)
+from api_client.models.e_licences import ELicence, ELicenceList
+from api_client.models.ratings import (
+    FollowUp,
+    FollowUpResponse,
+    FollowUpResponseBody,
+    Rating,
+    RatingList,
+    RatingSubmission,
+)
+
+__all__ += [
+    "AcceptDecision",
+    "AcceptWithOwedDecision",
+    "ApproveDecision",
+    "AttachedELicence",
+    "CaseDecisionRecord",
+    "ChecklistRow",
+    "DecisionKind",
+    "DecisionRequest",
+    "DecisionResult",
+    "DocumentFacts",
+    "DocumentFactsOut",
+    "ELicence",
+    "ELicenceList",
+    "Finding",
+    "FollowUp",
+    "FollowUpResponse",
+    "FollowUpResponseBody",
+    "MaterialVerification",
+    "NoticeRef",
+    "OwedDue",
+    "Rating",
+    "RatingList",
+    "RatingSubmission",
+    "RejectDecision",
+    "SupplementDecision",
+    "SupplementItem",
+    "SupplementReceivedDecision",
+    "TimeLimit",
+    "TransferDecision",
+    "WithdrawDecision",
+]

@@ -40,7 +40,7 @@ class ServiceItem(ResponseModel):
     guideline: str = ""
     guideline_en: str = ""
     online: bool = True
-    related: list[str] = []
+    related: list[str] = Field(default_factory=list)
     materials: list[Material]
 
 

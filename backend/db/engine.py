@@ -10,6 +10,7 @@ and the database's own row locks.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, CursorResult, make_url
 from sqlalchemy.exc import OperationalError
 
 T = TypeVar("T")
@@ -64,17 +65,22 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self.inline = self.is_sqlite and os.environ.get("WB_INLINE") == "1"
         self._readers = ThreadPoolExecutor(read_threads, thread_name_prefix="db-read")
         writer_threads = 1 if self.is_sqlite else 16
         self._writers = ThreadPoolExecutor(writer_threads, thread_name_prefix="db-write")
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn(connection, *args)` in a read transaction on the reader pool."""
+        if self.inline:
+            return self._run_read(fn, args)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, self._run_read, fn, args)
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn(connection, *args)` in one write transaction; commit unless it raises."""
+        if self.inline:
+            return self._run_write(fn, args)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._writers, self._run_write, fn, args)
 
@@ -105,3 +111,11 @@ class Database:
         self._readers.shutdown(wait=True)
         self._writers.shutdown(wait=True)
         self.engine.dispose()
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key of the row an INSERT just created."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("the INSERT returned no primary key")
+    return int(key[0])

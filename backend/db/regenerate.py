@@ -29,7 +29,9 @@ def regenerate() -> Path:
     assert revision is not None
     text = text.replace(revision.group(1), INITIAL)
     text = re.sub(r"Create Date: .*\n", "", text)
-    text = text.replace("backend.db.schema.UtcDateTime(timezone=True)", "sa.DateTime(timezone=True)")
+    text = text.replace(
+        "backend.db.schema.UtcDateTime(timezone=True)", "sa.DateTime(timezone=True)"
+    )
     target = versions / f"{INITIAL}_initial_schema.py"
     target.write_text(text)
     generated.unlink()

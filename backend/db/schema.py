@@ -253,8 +253,13 @@ cases = Table(
     Column("ticket_id", ForeignKey("tickets.id")),
     Column("details", JSON, nullable=False, default=dict),
     Column("version", Integer, nullable=False, default=1),
+    Column("accepted_on", Date),
+    Column("deadline_on", Date),
+    Column("clock_state", String(12), nullable=False, default="not_started"),
+    Column("completed_on", Date),
     Index("ix_cases_claim", "hall_id", "status", "assignee_id", "channel", "id"),
     Index("ix_cases_applicant", "applicant_id"),
+    Index("ix_cases_deadline", "hall_id", "clock_state", "deadline_on", "id"),
 )
 
 case_materials = Table(
@@ -268,6 +273,7 @@ case_materials = Table(
     Column("content_type", String(100)),
     Column("size", BigInteger),
     Column("sha256", String(64)),
+    Column("document", JSON),
     Index("ix_case_materials_case", "case_id"),
 )
 
@@ -327,4 +333,87 @@ e_licences = Table(
     Column("status", String(16), nullable=False),
     UniqueConstraint("type", "number"),
     Index("ix_e_licences_holder", "holder_id"),
+)
+
+case_checklist = Table(
+    "case_checklist",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False),
+    Column("material_code", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("provided_as", String(16)),
+    Column("note", String(500)),
+    Column("document", JSON),
+    Column("e_licence_id", ForeignKey("e_licences.id")),
+    Column("file_sha256", String(64)),
+    Column("owed_due_on", Date),
+    Column("revision", Integer, nullable=False, default=1),
+    Column("updated_by", String(64)),
+    _ts("updated_at"),
+    UniqueConstraint("case_id", "material_code"),
+)
+
+case_notices = Table(
+    "case_notices",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("number", String(48), nullable=False, unique=True),
+    _ts("issued_at", nullable=False),
+    Column("content", JSON, nullable=False),
+    Index("ix_case_notices_case", "case_id"),
+)
+
+case_decisions = Table(
+    "case_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False),
+    Column("decision", String(24), nullable=False),
+    Column("from_status", String(24), nullable=False),
+    Column("to_status", String(24), nullable=False),
+    Column("actor_id", Integer),
+    Column("actor", String(64)),
+    _ts("at", nullable=False),
+    Column("reason_code", String(64)),
+    Column("note", Text),
+    Column("notice_id", ForeignKey("case_notices.id")),
+    Column("details", JSON, nullable=False, default=dict),
+    Index("ix_case_decisions_case", "case_id"),
+)
+
+ratings = Table(
+    "ratings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hall_id", ForeignKey("halls.id"), nullable=False),
+    Column("subject_type", String(8), nullable=False),
+    Column("subject_id", Integer, nullable=False),
+    Column("subject_label", String(48), nullable=False),
+    Column("score", Integer, nullable=False),
+    Column("categories", JSON, nullable=False, default=list),
+    Column("comment", Text),
+    Column("channel", String(16), nullable=False),
+    Column("clerk", String(64)),
+    _ts("submitted_at", nullable=False),
+    Column("follow_up_due_on", Date),
+    Column("follow_up_state", String(8)),
+    _ts("follow_up_closed_at"),
+    Column("follow_up_closed_by", String(64)),
+    UniqueConstraint("subject_type", "subject_id"),
+    Index("ix_ratings_hall", "hall_id", "id"),
+)
+
+rating_responses = Table(
+    "rating_responses",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("rating_id", ForeignKey("ratings.id"), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("author", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    _ts("at", nullable=False),
+    Index("ix_rating_responses_rating", "rating_id"),
 )

@@ -1,26 +1,40 @@
-"""Provides case intake (portal), the case lists and claiming the next online case."""
+"""Provides case intake (portal), the case lists, claiming the next online case and the clerk's
+verification of one material."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from sqlalchemy import Connection
 
 from api_client.identity import ResidentId
-from api_client.models import Case, CaseIntake, CaseList
-from api_client.models.cases import CaseStatus, Channel
+from api_client.models import Case, CaseIntake, CaseList, MaterialVerification
+from api_client.models.cases import CaseStatus, Channel, ClockStatus
 from backend.cases import (
+    CaseFilter,
     case_hall,
+    case_row,
     claim_next_case,
-    decode_cursor,
+    decode_cursor_data,
     encode_cursor,
+    hall_day_of,
     intake_case,
     list_cases,
     load_case,
 )
 from backend.idempotency import Outcome
-from backend.routes.common import Clerk, Idempotent, Portal, Staff, State
+from backend.problems import PreconditionFailed, PreconditionRequired
+from backend.routes.common import (
+    Clerk,
+    Idempotent,
+    IfMatch,
+    Portal,
+    Staff,
+    State,
+    parse_if_match,
+)
+from backend.verification import record_verification
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 
@@ -55,24 +69,41 @@ async def cases_list(
     service_item: str | None = Query(default=None, max_length=32),
     assignee: str | None = Query(default=None, max_length=64),
     applicant_id: ResidentId | None = Query(default=None),
+    clock_status: ClockStatus | None = Query(
+        default=None, description="Only cases whose promised time limit is in this state."
+    ),
+    sort: Literal["id", "deadline"] = Query(
+        default="id", description="`deadline`: earliest promised completion date first."
+    ),
     cursor: str | None = Query(default=None, max_length=200),
     limit: int = Query(default=50, ge=1, le=500),
 ) -> dict[str, Any]:
-    after = decode_cursor(cursor)
+    after = decode_cursor_data(cursor)
+    filters = CaseFilter(
+        status=status,
+        channel=channel,
+        service_item=service_item,
+        assignee=assignee,
+        applicant_id_number=applicant_id,
+        clock_status=clock_status,
+        sort=sort,
+    )
+    now = state.clock.now()
     items = await state.db.read(
         lambda conn: list_cases(
             conn,
             hall_id=principal.hall_id,
-            status=status,
-            channel=channel,
-            service_item=service_item,
-            assignee=assignee,
-            applicant_id_number=applicant_id,
-            after_id=after,
+            filters=filters,
+            cursor=after,
             limit=limit,
+            now=now,
         )
     )
-    next_cursor = encode_cursor(items[-1]["id"]) if len(items) == limit else None
+    deadlines = [item.pop("_deadline") for item in items]
+    next_cursor = None
+    if len(items) == limit:
+        extra = {"deadline": deadlines[-1]} if sort == "deadline" else {}
+        next_cursor = encode_cursor(items[-1]["id"], **extra)
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -101,8 +132,64 @@ async def claim_next(principal: Clerk, idem: Idempotent) -> Any:
 async def case_detail(
     case: Annotated[int, Path(ge=1, le=2**62)], principal: Staff, state: State
 ) -> Any:
+    now = state.clock.now()
+
     def query(conn: Connection) -> dict[str, Any]:
         principal.require_hall(case_hall(conn, case))
-        return load_case(conn, case)
+        return load_case(conn, case, now=now)
 
     return await state.db.read(query)
+
+
+CaseId = Annotated[int, Path(ge=1, le=2**62)]
+MaterialCode = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+def require_version(conn: Connection, case: int, if_match: int | None, now: Any) -> Any:
+    """The case row, when `if_match` names its current version (428 without, 412 when stale)."""
+    row = case_row(conn, case)
+    if if_match is None:
+        raise PreconditionRequired(
+            f'Send If-Match with the case version you saw (e.g. "{row.version}").'
+        )
+    if if_match != row.version:
+        raise PreconditionFailed(
+            f"Case {row.number} changed (version {row.version}, you sent {if_match}).",
+            current=load_case(conn, case, now=now),
+        )
+    return row
+
+
+@router.put(
+    "/cases/{case}/materials/{material}",
+    response_model=Case,
+    responses={403: {}, 404: {}, 409: {}, 412: {}, 422: {}, 428: {}},
+    summary="Record the verification of one material of the case",
+)
+async def verify_material(
+    case: CaseId,
+    material: MaterialCode,
+    body: MaterialVerification,
+    principal: Staff,
+    idem: Idempotent,
+    if_match: IfMatch = None,
+) -> Any:
+    version = parse_if_match(if_match)
+
+    def handler(conn: Connection, now: Any) -> Outcome:
+        principal.require_hall(case_hall(conn, case))
+        row = require_version(conn, case, version, now)
+        record_verification(
+            conn,
+            case_row=row,
+            applicant_id_number=row.applicant_id_number,
+            material_code=material,
+            body=body,
+            actor=principal.actor,
+            now=now,
+            today=hall_day_of(conn, row.hall_id, now).today,
+        )
+        updated = load_case(conn, case, now=now)
+        return Outcome(200, updated, _etag(updated))
+
+    return await idem.run(handler)

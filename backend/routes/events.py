@@ -85,7 +85,7 @@ async def event_stream(
                 if len(rows) < BATCH:
                     if await request.is_disconnected():
                         return
-                    await state.notifier.wait(state.settings.sse_poll_seconds)
+                    await state.notifier.wait_at_most(state.settings.sse_poll_seconds)
         finally:
             state.stream_clients -= 1
 

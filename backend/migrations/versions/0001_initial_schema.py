@@ -9,7 +9,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -133,6 +132,30 @@ def upgrade() -> None:
         sa.UniqueConstraint("hall_id", "code", name=op.f("uq_priority_classes_hall_id")),
     )
     op.create_table(
+        "ratings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("hall_id", sa.Integer(), nullable=False),
+        sa.Column("subject_type", sa.String(length=8), nullable=False),
+        sa.Column("subject_id", sa.Integer(), nullable=False),
+        sa.Column("subject_label", sa.String(length=48), nullable=False),
+        sa.Column("score", sa.Integer(), nullable=False),
+        sa.Column("categories", sa.JSON(), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=True),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("clerk", sa.String(length=64), nullable=True),
+        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("follow_up_due_on", sa.Date(), nullable=True),
+        sa.Column("follow_up_state", sa.String(length=8), nullable=True),
+        sa.Column("follow_up_closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("follow_up_closed_by", sa.String(length=64), nullable=True),
+        sa.ForeignKeyConstraint(["hall_id"], ["halls.id"], name=op.f("fk_ratings_hall_id_halls")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ratings")),
+        sa.UniqueConstraint("subject_type", "subject_id", name=op.f("uq_ratings_subject_type")),
+    )
+    with op.batch_alter_table("ratings", schema=None) as batch_op:
+        batch_op.create_index("ix_ratings_hall", ["hall_id", "id"], unique=False)
+
+    op.create_table(
         "users",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("hall_id", sa.Integer(), nullable=False),
@@ -148,6 +171,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
     )
+    op.create_table(
+        "rating_responses",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("rating_id", sa.Integer(), nullable=False),
+        sa.Column("role", sa.String(length=16), nullable=False),
+        sa.Column("author", sa.String(length=64), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["rating_id"], ["ratings.id"], name=op.f("fk_rating_responses_rating_id_ratings")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rating_responses")),
+    )
+    with op.batch_alter_table("rating_responses", schema=None) as batch_op:
+        batch_op.create_index("ix_rating_responses_rating", ["rating_id"], unique=False)
+
     op.create_table(
         "service_items",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -326,6 +365,10 @@ def upgrade() -> None:
         sa.Column("ticket_id", sa.Integer(), nullable=True),
         sa.Column("details", sa.JSON(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("accepted_on", sa.Date(), nullable=True),
+        sa.Column("deadline_on", sa.Date(), nullable=True),
+        sa.Column("clock_state", sa.String(length=12), nullable=False),
+        sa.Column("completed_on", sa.Date(), nullable=True),
         sa.ForeignKeyConstraint(
             ["applicant_id"], ["applicants.id"], name=op.f("fk_cases_applicant_id_applicants")
         ),
@@ -349,7 +392,36 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_cases_claim", ["hall_id", "status", "assignee_id", "channel", "id"], unique=False
         )
+        batch_op.create_index(
+            "ix_cases_deadline", ["hall_id", "clock_state", "deadline_on", "id"], unique=False
+        )
 
+    op.create_table(
+        "case_checklist",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("material_code", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("provided_as", sa.String(length=16), nullable=True),
+        sa.Column("note", sa.String(length=500), nullable=True),
+        sa.Column("document", sa.JSON(), nullable=True),
+        sa.Column("e_licence_id", sa.Integer(), nullable=True),
+        sa.Column("file_sha256", sa.String(length=64), nullable=True),
+        sa.Column("owed_due_on", sa.Date(), nullable=True),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column("updated_by", sa.String(length=64), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_case_checklist_case_id_cases")
+        ),
+        sa.ForeignKeyConstraint(
+            ["e_licence_id"],
+            ["e_licences.id"],
+            name=op.f("fk_case_checklist_e_licence_id_e_licences"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_checklist")),
+        sa.UniqueConstraint("case_id", "material_code", name=op.f("uq_case_checklist_case_id")),
+    )
     op.create_table(
         "case_materials",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -360,6 +432,7 @@ def upgrade() -> None:
         sa.Column("content_type", sa.String(length=100), nullable=True),
         sa.Column("size", sa.BigInteger(), nullable=True),
         sa.Column("sha256", sa.String(length=64), nullable=True),
+        sa.Column("document", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(
             ["case_id"], ["cases.id"], name=op.f("fk_case_materials_case_id_cases")
         ),
@@ -368,16 +441,70 @@ def upgrade() -> None:
     with op.batch_alter_table("case_materials", schema=None) as batch_op:
         batch_op.create_index("ix_case_materials_case", ["case_id"], unique=False)
 
+    op.create_table(
+        "case_notices",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("number", sa.String(length=48), nullable=False),
+        sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("content", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_case_notices_case_id_cases")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_notices")),
+        sa.UniqueConstraint("number", name=op.f("uq_case_notices_number")),
+    )
+    with op.batch_alter_table("case_notices", schema=None) as batch_op:
+        batch_op.create_index("ix_case_notices_case", ["case_id"], unique=False)
+
+    op.create_table(
+        "case_decisions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("decision", sa.String(length=24), nullable=False),
+        sa.Column("from_status", sa.String(length=24), nullable=False),
+        sa.Column("to_status", sa.String(length=24), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("actor", sa.String(length=64), nullable=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("reason_code", sa.String(length=64), nullable=True),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("notice_id", sa.Integer(), nullable=True),
+        sa.Column("details", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_case_decisions_case_id_cases")
+        ),
+        sa.ForeignKeyConstraint(
+            ["notice_id"],
+            ["case_notices.id"],
+            name=op.f("fk_case_decisions_notice_id_case_notices"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_decisions")),
+    )
+    with op.batch_alter_table("case_decisions", schema=None) as batch_op:
+        batch_op.create_index("ix_case_decisions_case", ["case_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("case_decisions", schema=None) as batch_op:
+        batch_op.drop_index("ix_case_decisions_case")
+
+    op.drop_table("case_decisions")
+    with op.batch_alter_table("case_notices", schema=None) as batch_op:
+        batch_op.drop_index("ix_case_notices_case")
+
+    op.drop_table("case_notices")
     with op.batch_alter_table("case_materials", schema=None) as batch_op:
         batch_op.drop_index("ix_case_materials_case")
 
     op.drop_table("case_materials")
+    op.drop_table("case_checklist")
     with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index("ix_cases_deadline")
         batch_op.drop_index("ix_cases_claim")
         batch_op.drop_index("ix_cases_applicant")
 
@@ -392,7 +519,15 @@ def downgrade() -> None:
     op.drop_table("materials")
     op.drop_table("windows")
     op.drop_table("service_items")
+    with op.batch_alter_table("rating_responses", schema=None) as batch_op:
+        batch_op.drop_index("ix_rating_responses_rating")
+
+    op.drop_table("rating_responses")
     op.drop_table("users")
+    with op.batch_alter_table("ratings", schema=None) as batch_op:
+        batch_op.drop_index("ix_ratings_hall")
+
+    op.drop_table("ratings")
     op.drop_table("priority_classes")
     op.drop_table("departments")
     with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:

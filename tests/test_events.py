@@ -1,0 +1,183 @@
+"""The event stream over real HTTP: resume without gaps or duplicates, heartbeats, the audit chain."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+from httpx_sse import aconnect_sse
+
+from backend.embedded import EmbeddedServer
+from tests.conftest import Backend, key, seeded_settings
+
+
+async def read_events(
+    client: httpx.AsyncClient, count: int, headers: dict[str, str] | None = None,
+    params: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    async with aconnect_sse(
+        client, "GET", "/api/v1/events", headers=headers or {}, params=params or {}
+    ) as source:
+        async for sse in source.aiter_sse():
+            if sse.data:
+                event = json.loads(sse.data)
+                assert sse.id == str(event["seq"])
+                assert sse.event == event["type"]
+                events.append(event)
+            if len(events) >= count:
+                break
+    return events
+
+
+async def issue_tickets(terminal: httpx.AsyncClient, count: int) -> list[int]:
+    ids = []
+    for _ in range(count):
+        response = await terminal.post(
+            "/api/v1/tickets", json={"service_item": "MZ-001"}, headers=key()
+        )
+        ids.append(response.json()["id"])
+    return ids
+
+
+async def test_a_dropped_stream_resumes_from_last_event_id_without_gap_or_duplicate(
+    fresh_backend: Backend, terminal: httpx.AsyncClient
+) -> None:
+    supervisor = await fresh_backend.login("super01")
+    first_batch = await issue_tickets(terminal, 10)
+    seen = await read_events(supervisor, 5, params={"after": 0})
+    last_id = str(seen[-1]["seq"])  # the connection is dropped here, mid-way
+    second_batch = await issue_tickets(terminal, 10)
+    async with asyncio.timeout(10):
+        rest = await _read_until_ticket(supervisor, last_id, second_batch[-1])
+    seqs = [e["seq"] for e in seen + rest]
+    assert seqs == list(range(1, len(seqs) + 1)), "gap-free and no duplicates"
+    issued = [int(e["subject_id"]) for e in seen + rest if e["type"] == "ticket.issued"]
+    assert issued == first_batch + second_batch
+    await supervisor.aclose()
+
+
+async def _read_until_ticket(
+    client: httpx.AsyncClient, last_id: str, ticket_id: int
+) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    async with aconnect_sse(
+        client, "GET", "/api/v1/events", headers={"Last-Event-ID": last_id}
+    ) as source:
+        async for sse in source.aiter_sse():
+            if not sse.data:
+                continue
+            event = json.loads(sse.data)
+            events.append(event)
+            if event["type"] == "ticket.issued" and event["subject_id"] == str(ticket_id):
+                return events
+    return events
+
+
+async def test_live_events_arrive_as_they_happen(
+    fresh_backend: Backend, terminal: httpx.AsyncClient
+) -> None:
+    clerk = await fresh_backend.login("clerk04", "W04")
+
+    async def listen() -> list[dict[str, Any]]:
+        return await read_events(clerk, 2)
+
+    listener = asyncio.create_task(listen())
+    await asyncio.sleep(0.3)  # the stream starts at the newest event
+    [ticket_id] = await issue_tickets(terminal, 1)
+    await clerk.post("/api/v1/windows/W04/call-next", headers=key())
+    async with asyncio.timeout(5):
+        events = await listener
+    assert [(e["type"], e["subject_id"]) for e in events] == [
+        ("ticket.issued", str(ticket_id)),
+        ("ticket.called", str(ticket_id)),
+    ]
+    assert events[1]["payload"]["window"] == "W04"
+    assert events[1]["actor"] == "clerk04"
+    await clerk.aclose()
+
+
+async def test_idle_streams_get_heartbeats(tmp_path: Path) -> None:
+    settings = seeded_settings(tmp_path, sse_heartbeat_seconds=1)
+    with EmbeddedServer(settings) as server:
+        client = await Backend(server).login("super01")
+        lines = []
+        async with asyncio.timeout(5), client.stream("GET", "/api/v1/events") as response:
+            async for line in response.aiter_lines():
+                lines.append(line)
+                if line.startswith(": ping"):
+                    break
+        assert any(line.startswith("retry:") for line in lines)
+        assert lines[-1].startswith(": ping")
+        await client.aclose()
+
+
+async def test_a_bad_last_event_id_is_a_clear_422(backend: Backend) -> None:
+    client = await backend.login("super01")
+    response = await client.get("/api/v1/events", headers={"Last-Event-ID": "abc"})
+    assert response.status_code == 422
+    assert "Last-Event-ID" in response.json()["detail"]
+    await client.aclose()
+
+
+def _verify(database_url: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "workbench.cli", "verify-chain", "--database", database_url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+async def test_verify_chain_names_the_first_altered_row(
+    fresh_backend: Backend, terminal: httpx.AsyncClient
+) -> None:
+    await issue_tickets(terminal, 6)
+    url = fresh_backend.settings.database_url
+    intact = _verify(url)
+    assert intact.returncode == 0, intact.stderr
+    assert "intact" in intact.stdout
+    path = url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE events SET payload = ? WHERE seq = 5", ('{"number": "HY999"}',))
+    altered = _verify(url)
+    assert altered.returncode == 1
+    assert "seq 5" in altered.stderr
+    with sqlite3.connect(path) as db:
+        original = db.execute("SELECT payload FROM events WHERE seq = 6").fetchone()
+        db.execute("UPDATE events SET payload = ? WHERE seq = 5", original)
+        db.execute("DELETE FROM events WHERE seq = 3")
+    removed = _verify(url)
+    assert removed.returncode == 1
+    assert "seq 4" in removed.stderr or "seq 3" in removed.stderr
+
+
+async def test_events_carry_no_personal_data(
+    fresh_backend: Backend,
+) -> None:
+    portal = await fresh_backend.login("portal01")
+    applicant = {"id_number": "11010519491231002X", "name": "张三", "phone": "13800138000"}
+    created = await portal.post(
+        "/api/v1/cases",
+        json={"service_item": "MZ-002", "applicant": applicant},
+        headers=key(),
+    )
+    assert created.status_code == 201
+    supervisor = await fresh_backend.login("super01")
+    events: list[str] = []
+    async with supervisor.stream("GET", "/api/v1/events", params={"after": 0}) as response:
+        async for line in response.aiter_lines():
+            events.append(line)
+            if "case.submitted" in line and line.startswith("data:"):
+                break
+    text = "\n".join(events)
+    assert "11010519491231002X" not in text
+    assert "13800138000" not in text
+    await portal.aclose()
+    await supervisor.aclose()

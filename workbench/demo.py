@@ -1,0 +1,72 @@
+"""Provides `workbench demo`: an embedded backend over a temporary SQLite file, seeded with the
+demo hall, with the simulator feeding it; prints the address and the demo accounts."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from backend.app import prepare_database
+from backend.db.engine import Database
+from backend.embedded import EmbeddedServer
+from backend.hall_file import load_demo_hall
+from backend.passwords import Passwords
+from backend.seed import DEMO_PASSWORD, SeedReport, load_hall
+from backend.settings import BackendSettings
+from workbench.simulate import HallSimulator, SimulationConfig
+
+
+def seed_demo_database(directory: Path) -> tuple[BackendSettings, SeedReport]:
+    settings = BackendSettings(database_url=f"sqlite:///{directory / 'demo-hall.db'}")
+    db = Database(settings.database_url)
+    try:
+        prepare_database(db)
+        passwords = Passwords(
+            time_cost=settings.password_time_cost, memory_kib=settings.password_memory_kib
+        )
+        report = db.run_write(load_hall, load_demo_hall(), passwords, None)
+    finally:
+        db.close()
+    return settings, report
+
+
+def _simulate_in_background(config: SimulationConfig) -> HallSimulator:
+    simulator = HallSimulator(config)
+    thread = threading.Thread(
+        target=lambda: asyncio.run(simulator.run()), name="simulator", daemon=True
+    )
+    thread.start()
+    return simulator
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory(prefix="workbench-demo-") as tmp:
+        settings, report = seed_demo_database(Path(tmp))
+        with EmbeddedServer(settings, port=args.port or None) as server:
+            config = SimulationConfig(
+                server=server.base_url,
+                clerks=args.clerks,
+                speed=args.speed,
+                tickets_per_minute=3.0,
+                online_per_minute=1.0,
+            )
+            simulator = _simulate_in_background(config)
+            print(f"Demo hall {report.hall} is open at {server.base_url}  (Ctrl+C to stop)")
+            print(f"API documentation: {server.base_url}/docs")
+            print(f"Demo accounts (password {DEMO_PASSWORD}):")
+            for username, role, window in report.users:
+                print(f"  {username:<12} {role:<11} {window or ''}")
+            try:
+                while True:
+                    time.sleep(30)
+                    print(
+                        f"  … {simulator.issued} tickets issued, {simulator.applications} online "
+                        f"applications, {simulator.served} visitors served"
+                    )
+            except KeyboardInterrupt:
+                print("Demo stopped.")
+    return 0

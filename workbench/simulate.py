@@ -1,0 +1,198 @@
+"""Provides the hall simulator behind `workbench simulate` and `workbench demo`.
+
+Visitors arrive at the self-service terminal as a Poisson process whose rate follows a working
+day's curve (a morning and an afternoon peak), online applications arrive at their own rate, and
+optional simulated clerks call, serve and finish tickets, so a demo hall is alive.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import math
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from backend.hall_file import HallFile, load_demo_hall
+from backend.seed import DEMO_PASSWORD
+
+OUTCOMES = ("completed", "completed", "completed", "case_opened", "information_only", "referred")
+
+
+def day_curve(hour: float) -> float:
+    """Relative arrival rate over the day: 0 outside 8:30–17:30, peaks near 10:00 and 15:00."""
+    if hour < 8.5 or hour > 17.5:
+        return 0.15
+    morning = math.exp(-((hour - 10.0) ** 2) / 1.5)
+    afternoon = 0.8 * math.exp(-((hour - 15.0) ** 2) / 1.5)
+    return max(0.25, morning + afternoon)
+
+
+@dataclass
+class SimulationConfig:
+    server: str
+    password: str = DEMO_PASSWORD
+    tickets_per_minute: float = 2.0
+    online_per_minute: float = 0.5
+    clerks: int = 0
+    speed: float = 1.0
+    duration: float = 0.0
+    seed: int | None = None
+
+
+def _key() -> dict[str, str]:
+    return {"Idempotency-Key": str(uuid.uuid4())}
+
+
+class HallSimulator:
+    """Feeds a running backend through its public API, as terminals, the portal and clerks."""
+
+    def __init__(self, config: SimulationConfig, hall: HallFile | None = None) -> None:
+        self.config = config
+        self.hall = hall or load_demo_hall()
+        self.rng = random.Random(config.seed)
+        self.issued = 0
+        self.applications = 0
+        self.served = 0
+
+    async def _login(self, client: httpx.AsyncClient, username: str, window: str | None) -> bool:
+        body: dict[str, Any] = {"username": username, "password": self.config.password}
+        if window:
+            body["window"] = window
+        response = await client.post("/api/v1/auth/login", json=body)
+        if response.status_code != 200:
+            return False
+        client.headers["Authorization"] = f"Bearer {response.json()['token']}"
+        return True
+
+    def _client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.config.server, timeout=10.0)
+
+    async def run(self) -> None:
+        tasks = [self._terminal(), self._portal()]
+        clerks = [u for u in self.hall.users if u.role == "clerk" and u.window]
+        tasks += [self._clerk(u.username, u.window or "") for u in clerks[: self.config.clerks]]
+        if self.config.duration > 0:
+            await asyncio.wait_for(asyncio.gather(*tasks), self.config.duration)
+        else:
+            await asyncio.gather(*tasks)
+
+    async def _sleep_exponential(self, per_minute: float) -> None:
+        hour = datetime.now().hour + datetime.now().minute / 60
+        rate = max(per_minute * day_curve(hour), 1e-3) / 60.0 * self.config.speed
+        await asyncio.sleep(self.rng.expovariate(rate))
+
+    async def _terminal(self) -> None:
+        if self.config.tickets_per_minute <= 0:
+            return
+        async with self._client() as client:
+            if not await self._login(client, "terminal01", None):
+                return
+            items = [i.code for i in self.hall.service_items]
+            classes = [c.code for c in self.hall.priority_classes if c.code != "appointment"]
+            while True:
+                await self._sleep_exponential(self.config.tickets_per_minute)
+                body: dict[str, Any] = {"service_item": self.rng.choice(items)}
+                if self.rng.random() < 0.12:
+                    body["priority_class"] = self.rng.choice(classes)
+                response = await client.post("/api/v1/tickets", json=body, headers=_key())
+                self.issued += response.status_code == 201
+
+    async def _portal(self) -> None:
+        if self.config.online_per_minute <= 0:
+            return
+        async with self._client() as client:
+            if not await self._login(client, "portal01", None):
+                return
+            people = [a for a in self.hall.applicants if a.kind == "person"]
+            items = [i for i in self.hall.service_items if i.online]
+            while True:
+                await self._sleep_exponential(self.config.online_per_minute)
+                item = self.rng.choice(items)
+                person = self.rng.choice(people)
+                response = await client.post(
+                    "/api/v1/cases", json=self._application(item, person), headers=_key()
+                )
+                self.applications += response.status_code == 201
+
+    def _application(self, item: Any, person: Any) -> dict[str, Any]:
+        uploads = []
+        for material in item.materials:
+            if material.mandatory or self.rng.random() < 0.5:
+                content = f"{person.id_number}:{material.code}".encode()
+                uploads.append(
+                    {
+                        "material": material.code,
+                        "file_name": f"{material.code}.pdf",
+                        "content_type": "application/pdf",
+                        "size": self.rng.randint(40_000, 2_000_000),
+                        "sha256": hashlib.sha256(content).hexdigest(),
+                    }
+                )
+        applicant = {
+            "kind": "person",
+            "id_number": person.id_number,
+            "name": person.name,
+            "phone": person.phone,
+        }
+        return {
+            "service_item": item.code,
+            "channel": "online",
+            "applicant": applicant,
+            "materials": uploads,
+        }
+
+    async def _clerk(self, username: str, window: str) -> None:
+        async with self._client() as client:
+            if not await self._login(client, username, window):
+                return
+            while True:
+                response = await client.post(f"/api/v1/windows/{window}/call-next", headers=_key())
+                if response.status_code != 200:
+                    await asyncio.sleep(self.rng.uniform(5, 15) / self.config.speed)
+                    continue
+                await self._serve(client, response.json())
+
+    async def _serve(self, client: httpx.AsyncClient, ticket: dict[str, Any]) -> None:
+        path = f"/api/v1/tickets/{ticket['id']}"
+        await asyncio.sleep(self.rng.uniform(5, 20) / self.config.speed)
+        if self.rng.random() < 0.06:
+            await client.post(f"{path}/no-show", headers=_key())
+            return
+        await client.post(f"{path}/start", headers=_key())
+        await asyncio.sleep(self.rng.uniform(60, 480) / self.config.speed)
+        outcome = self.rng.choice(OUTCOMES)
+        finished = await client.post(f"{path}/finish", json={"outcome": outcome}, headers=_key())
+        self.served += finished.status_code == 200
+
+
+def run_simulation(args: argparse.Namespace) -> int:
+    config = SimulationConfig(
+        server=args.server,
+        password=args.password or DEMO_PASSWORD,
+        tickets_per_minute=args.rate,
+        online_per_minute=args.online_rate,
+        clerks=args.clerks,
+        speed=args.speed,
+        duration=args.duration,
+        seed=args.seed,
+    )
+    simulator = HallSimulator(config)
+    try:
+        asyncio.run(simulator.run())
+    except TimeoutError:
+        pass
+    except httpx.HTTPError as exc:
+        print(f"workbench simulate: cannot reach {config.server}: {exc}")
+        return 1
+    print(
+        f"Simulated {simulator.issued} tickets, {simulator.applications} online applications, "
+        f"{simulator.served} visitors served."
+    )
+    return 0
