@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from backend.db.schema import halls, sessions, users, windows
 from backend.event_log import Actor
@@ -69,24 +69,28 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
+# Built once: constructing SQLAlchemy statements costs more than running them on SQLite.
+_PRINCIPAL_BY_TOKEN = (
+    select(
+        sessions.c.expires_at,
+        sessions.c.revoked_at,
+        sessions.c.window_id,
+        users.c.id,
+        users.c.username,
+        users.c.display_name,
+        users.c.role,
+        users.c.active,
+        users.c.hall_id,
+        halls.c.code.label("hall_code"),
+    )
+    .join(users, users.c.id == sessions.c.user_id)
+    .join(halls, halls.c.id == users.c.hall_id)
+    .where(sessions.c.token_hash == bindparam("digest"))
+)
+
+
 def load_principal(conn: Connection, digest: str, now: datetime) -> Principal:
-    row = conn.execute(
-        select(
-            sessions.c.expires_at,
-            sessions.c.revoked_at,
-            sessions.c.window_id,
-            users.c.id,
-            users.c.username,
-            users.c.display_name,
-            users.c.role,
-            users.c.active,
-            users.c.hall_id,
-            halls.c.code.label("hall_code"),
-        )
-        .join(users, users.c.id == sessions.c.user_id)
-        .join(halls, halls.c.id == users.c.hall_id)
-        .where(sessions.c.token_hash == digest)
-    ).first()
+    row = conn.execute(_PRINCIPAL_BY_TOKEN, {"digest": digest}).first()
     challenge = {"WWW-Authenticate": "Bearer"}
     if row is None or not row.active:
         raise Unauthenticated("The token is not known. Log in again.", headers=challenge)

@@ -438,10 +438,10 @@ def _clock_condition(clock_status: str, day: HallDay) -> Any:
 
 def _after(cursor: dict[str, Any], sort: str) -> Any:
     after_id = int(cursor["after"])
-    if sort != "deadline":
+    if sort != "deadline" or "deadline" not in cursor:
         return cases.c.id > after_id
     try:
-        last = date.fromisoformat(str(cursor.get("deadline", FAR_FUTURE.isoformat())))
+        last = date.fromisoformat(str(cursor["deadline"]))
     except ValueError as exc:
         raise _bad_cursor() from exc
     key = _deadline_key()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from backend.db.schema import (
     departments,
@@ -18,9 +18,21 @@ from backend.db.schema import (
 )
 from backend.problems import InvalidInput, NotFound
 
+_HALL_BY_ID = select(halls).where(halls.c.id == bindparam("hall_id"))
+_WINDOW_BY_CODE = select(windows).where(
+    windows.c.hall_id == bindparam("hall_id"), windows.c.code == bindparam("code")
+)
+_ITEM_BY_CODE = select(service_items).where(
+    service_items.c.hall_id == bindparam("hall_id"), service_items.c.code == bindparam("code")
+)
+_WINDOW_SERVES = select(window_items.c.window_id).where(
+    window_items.c.window_id == bindparam("window_id"),
+    window_items.c.service_item_id == bindparam("item_id"),
+)
+
 
 def hall_row(conn: Connection, hall_id: int) -> Any:
-    return conn.execute(select(halls).where(halls.c.id == hall_id)).one()
+    return conn.execute(_HALL_BY_ID, {"hall_id": hall_id}).one()
 
 
 def hall_rules(conn: Connection, hall_id: int) -> dict[str, Any]:
@@ -31,20 +43,14 @@ def hall_rules(conn: Connection, hall_id: int) -> dict[str, Any]:
 
 
 def window_by_code(conn: Connection, hall_id: int, code: str) -> Any:
-    row = conn.execute(
-        select(windows).where(windows.c.hall_id == hall_id, windows.c.code == code)
-    ).first()
+    row = conn.execute(_WINDOW_BY_CODE, {"hall_id": hall_id, "code": code}).first()
     if row is None:
         raise NotFound(f"There is no window {code!r} in this hall.")
     return row
 
 
 def service_item_by_code(conn: Connection, hall_id: int, code: str, *, field: str) -> Any:
-    row = conn.execute(
-        select(service_items).where(
-            service_items.c.hall_id == hall_id, service_items.c.code == code
-        )
-    ).first()
+    row = conn.execute(_ITEM_BY_CODE, {"hall_id": hall_id, "code": code}).first()
     if row is None:
         raise InvalidInput(
             f"{field}: there is no service item {code!r} in this hall.",
@@ -74,15 +80,8 @@ def priority_class_by_code(conn: Connection, hall_id: int, code: str) -> Any:
 
 
 def window_serves(conn: Connection, window_id: int, service_item_id: int) -> bool:
-    return (
-        conn.execute(
-            select(window_items.c.window_id).where(
-                window_items.c.window_id == window_id,
-                window_items.c.service_item_id == service_item_id,
-            )
-        ).first()
-        is not None
-    )
+    params = {"window_id": window_id, "item_id": service_item_id}
+    return conn.execute(_WINDOW_SERVES, params).first() is not None
 
 
 def list_service_items(conn: Connection, hall_id: int) -> list[dict[str, Any]]:

@@ -16,11 +16,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from backend.db.schema import chain_head, events, halls, users
 
 GENESIS_HASH = "0" * 64
+
+_HEAD_FOR_UPDATE = (
+    select(chain_head.c.seq, chain_head.c.hash).where(chain_head.c.id == 1).with_for_update()
+)
+_EVENT_INSERT = insert(events)
+_HEAD_UPDATE = (
+    update(chain_head)
+    .where(chain_head.c.id == 1)
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
 
 
 @dataclass(frozen=True)
@@ -74,9 +84,7 @@ def append_event(
     payload: dict[str, Any],
 ) -> int:
     """Append one event to the chain inside the caller's transaction; return its sequence."""
-    head = conn.execute(
-        select(chain_head.c.seq, chain_head.c.hash).where(chain_head.c.id == 1).with_for_update()
-    ).one()
+    head = conn.execute(_HEAD_FOR_UPDATE).one()
     row = {
         "seq": head.seq + 1,
         "hall_id": hall_id,
@@ -89,8 +97,8 @@ def append_event(
         "payload": json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str),
     }
     digest = row_hash(head.hash, row)
-    conn.execute(insert(events).values(**row, prev_hash=head.hash, hash=digest))
-    conn.execute(update(chain_head).where(chain_head.c.id == 1).values(seq=row["seq"], hash=digest))
+    conn.execute(_EVENT_INSERT, {**row, "prev_hash": head.hash, "hash": digest})
+    conn.execute(_HEAD_UPDATE, {"new_seq": row["seq"], "new_hash": digest})
     return int(row["seq"])
 
 

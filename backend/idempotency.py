@@ -22,14 +22,24 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Response
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, bindparam, delete, insert, select
 
 from backend.auth import Principal, current_principal
 from backend.db.schema import idempotency_keys
-from backend.problems import ApiProblem, IdempotencyInFlight, IdempotencyMismatch
+from backend.problems import (
+    WIRE_ENCODERS,
+    ApiProblem,
+    IdempotencyInFlight,
+    IdempotencyMismatch,
+)
 from backend.state import AppState, app_state
 
 MAX_KEY_LENGTH = 255
+
+_KEY_LOOKUP = select(idempotency_keys).where(
+    idempotency_keys.c.user_id == bindparam("user_id"), idempotency_keys.c.key == bindparam("key")
+)
+_KEY_INSERT = insert(idempotency_keys)
 
 
 class IdempotencyKeyMissing(ApiProblem):
@@ -61,7 +71,9 @@ class Outcome:
 def _encode(body: Any) -> bytes:
     if isinstance(body, BaseModel):
         return body.model_dump_json().encode()
-    return json.dumps(jsonable_encoder(body), ensure_ascii=False).encode()
+    return json.dumps(
+        jsonable_encoder(body, custom_encoder=WIRE_ENCODERS), ensure_ascii=False
+    ).encode()
 
 
 def request_hash(method: str, path: str, query: str, body: bytes) -> str:
@@ -103,25 +115,23 @@ class IdempotentRequest:
             return stored, True
         outcome = handler(conn, now)
         conn.execute(
-            insert(idempotency_keys).values(
-                user_id=self.principal.user_id,
-                key=self.key,
-                request_hash=self.fingerprint,
-                state="done",
-                status_code=outcome.status,
-                response_headers=outcome.headers,
-                response_body=None if outcome.body is None else _encode(outcome.body),
-                created_at=now,
-            )
+            _KEY_INSERT,
+            {
+                "user_id": self.principal.user_id,
+                "key": self.key,
+                "request_hash": self.fingerprint,
+                "state": "done",
+                "status_code": outcome.status,
+                "response_headers": outcome.headers,
+                "response_body": None if outcome.body is None else _encode(outcome.body),
+                "created_at": now,
+            },
         )
         return outcome, False
 
     def _stored(self, conn: Connection, now: datetime) -> Outcome | None:
         row = conn.execute(
-            select(idempotency_keys).where(
-                idempotency_keys.c.user_id == self.principal.user_id,
-                idempotency_keys.c.key == self.key,
-            )
+            _KEY_LOOKUP, {"user_id": self.principal.user_id, "key": self.key}
         ).first()
         if row is None:
             return None

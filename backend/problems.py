@@ -7,6 +7,8 @@ stable `type` per kind so clients can branch on it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
@@ -125,7 +127,7 @@ class StorageUnavailable(ApiProblem):
 
 def problem_response(problem: ApiProblem, instance: str | None = None) -> JSONResponse:
     return JSONResponse(
-        jsonable_encoder(problem.body(instance)),
+        jsonable_encoder(problem.body(instance), custom_encoder=WIRE_ENCODERS),
         status_code=problem.status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers=problem.headers,
@@ -223,3 +225,14 @@ class ELicenceUnusable(Conflict):
 
 class AlreadyRated(Conflict):
     kind, title = "already-rated", "This service has already been rated"
+
+
+def _wire_datetime(value: datetime) -> str:
+    """A datetime as the response models send it: UTC as `Z`, like pydantic does."""
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+WIRE_ENCODERS: dict[Any, Callable[[Any], Any]] = {datetime: _wire_datetime}
+"""Encoders for bodies built from plain dicts (problems, `Outcome`s), so they match the bodies
+FastAPI serializes through response models."""

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ColumnElement
 
@@ -77,19 +77,24 @@ def local_day(now: datetime, timezone: str) -> date:
     return now.astimezone(ZoneInfo(timezone)).date()
 
 
-def _next_sequence(conn: Connection, service_item_id: int, day: Any) -> int:
-    dialect = conn.dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    statement = (
-        module.insert(ticket_counters)
-        .values(service_item_id=service_item_id, day=day, last_seq=1)
+def _counter_upsert(dialect_module: Any) -> Any:
+    return (
+        dialect_module.insert(ticket_counters)
+        .values(service_item_id=bindparam("item_id"), day=bindparam("day"), last_seq=1)
         .on_conflict_do_update(
             index_elements=["service_item_id", "day"],
             set_={"last_seq": ticket_counters.c.last_seq + 1},
         )
         .returning(ticket_counters.c.last_seq)
     )
-    return int(conn.execute(statement).scalar_one())
+
+
+_COUNTER_UPSERT = {"postgresql": _counter_upsert(postgresql), "sqlite": _counter_upsert(sqlite)}
+
+
+def _next_sequence(conn: Connection, service_item_id: int, day: Any) -> int:
+    statement = _COUNTER_UPSERT[conn.dialect.name]
+    return int(conn.execute(statement, {"item_id": service_item_id, "day": day}).scalar_one())
 
 
 def _archive_earlier_days(conn: Connection, hall_id: int, day: Any) -> None:
@@ -122,7 +127,7 @@ def issue_ticket(
     weight, class_id = 0, None
     if priority_class:
         pc = priority_class_by_code(conn, hall_id, priority_class)
-        weight, class_id = pc.weight, pc.id
+        weight, class_id = (0 if appointment_at else pc.weight), pc.id
     day = local_day(now, rules["timezone"])
     seq = _next_sequence(conn, item.id, day)
     if seq == 1:
@@ -244,65 +249,73 @@ def ticket_to_wire(row: Any) -> dict[str, Any]:
     }
 
 
+_TICKET_BY_ID = _ticket_select().where(tickets.c.id == bindparam("ticket_id"))
+
+
 def load_ticket(conn: Connection, ticket_id: int) -> dict[str, Any]:
-    row = conn.execute(_ticket_select().where(tickets.c.id == ticket_id)).first()
+    row = conn.execute(_TICKET_BY_ID, {"ticket_id": ticket_id}).first()
     if row is None:
         raise NotFound(f"There is no ticket {ticket_id}.")
     return ticket_to_wire(row)
 
 
-def _candidates(window: Any, day: Any) -> ColumnElement[bool]:
-    served = select(window_items.c.service_item_id).where(window_items.c.window_id == window.id)
+def _candidates() -> ColumnElement[bool]:
+    served = select(window_items.c.service_item_id).where(
+        window_items.c.window_id == bindparam("window_id")
+    )
     return and_(
-        tickets.c.hall_id == window.hall_id,
+        tickets.c.hall_id == bindparam("hall_id"),
         tickets.c.status == "waiting",
-        tickets.c.day == day,
+        tickets.c.day == bindparam("day"),
         or_(
-            tickets.c.target_window_id == window.id,
+            tickets.c.target_window_id == bindparam("window_id"),
             and_(tickets.c.target_window_id.is_(None), tickets.c.service_item_id.in_(served)),
         ),
     )
 
 
-def _first(conn: Connection, where: ColumnElement[bool], *order: Any) -> Any:
-    statement = (
+def _first_candidate(where: ColumnElement[bool], *order: Any) -> Any:
+    return (
         select(tickets.c.id, tickets.c.priority_weight, tickets.c.appointment_at)
-        .where(where)
+        .where(_candidates(), where)
         .order_by(*order, tickets.c.id)
         .limit(1)
+        .with_for_update(skip_locked=True)  # rendered on PostgreSQL; SQLite has BEGIN IMMEDIATE
     )
-    if conn.dialect.name == "postgresql":
-        statement = statement.with_for_update(skip_locked=True)
-    return conn.execute(statement).first()
+
+
+# Appointment tickets are stored with weight 0: before they are due they wait like anyone else.
+_DUE_APPOINTMENT = _first_candidate(
+    and_(
+        tickets.c.appointment_at.is_not(None),
+        tickets.c.appointment_at <= bindparam("due_before"),
+    ),
+    tickets.c.appointment_at,
+)
+_FIRST_PRIORITY = _first_candidate(
+    tickets.c.priority_weight > 0, tickets.c.priority_weight.desc(), tickets.c.queued_at
+)
+_FIRST_NORMAL = _first_candidate(tickets.c.priority_weight == 0, tickets.c.queued_at)
 
 
 def pick_next(conn: Connection, window: Any, rules: dict[str, Any], now: datetime) -> Any:
     """Choose the ticket `call_next` gives this window, or None when nobody waits."""
-    day = local_day(now, rules["timezone"])
-    base = _candidates(window, day)
     grace = timedelta(minutes=int(rules.get("appointment_grace_minutes", 15)))
-    due = _first(
-        conn,
-        and_(base, tickets.c.appointment_at.is_not(None), tickets.c.appointment_at <= now + grace),
-        tickets.c.appointment_at,
-    )
+    params = {
+        "hall_id": window.hall_id,
+        "window_id": window.id,
+        "day": local_day(now, rules["timezone"]),
+        "due_before": now + grace,
+    }
+    due = conn.execute(_DUE_APPOINTMENT, params).first()
     if due is not None:
         return due
-    priority = _first(
-        conn,
-        and_(base, tickets.c.priority_weight > 0, tickets.c.appointment_at.is_(None)),
-        tickets.c.priority_weight.desc(),
-        tickets.c.queued_at,
-    )
+    priority = conn.execute(_FIRST_PRIORITY, params).first()
     normals_since = window.normal_since_priority
     interleave = int(rules.get("priority_interleave", 3))
     if priority is not None and (normals_since is None or normals_since >= interleave):
         return priority
-    normal = _first(
-        conn,
-        and_(base, or_(tickets.c.priority_weight == 0, tickets.c.appointment_at.is_not(None))),
-        tickets.c.queued_at,
-    )
+    normal = conn.execute(_FIRST_NORMAL, params).first()
     return normal if normal is not None else priority
 
 
@@ -343,29 +356,35 @@ def _clerks_window(conn: Connection, hall_id: int, window_code: str, window_id: 
     return window
 
 
+_CLAIM_TICKET = (
+    update(tickets)
+    .where(tickets.c.id == bindparam("ticket_id"), tickets.c.status == "waiting")
+    .values(
+        status="called",
+        window_id=bindparam("window_id"),
+        target_window_id=None,
+        called_at=bindparam("now"),
+        version=tickets.c.version + 1,
+    )
+)
+_SET_INTERLEAVE = (
+    update(windows)
+    .where(windows.c.id == bindparam("window_id"))
+    .values(normal_since_priority=bindparam("since"))
+)
+
+
 def _call(
     conn: Connection, window: Any, ticket_id: int, now: datetime, actor: Actor, *, kind: str
 ) -> dict[str, Any]:
     claimed = conn.execute(
-        update(tickets)
-        .where(tickets.c.id == ticket_id, tickets.c.status == "waiting")
-        .values(
-            status="called",
-            window_id=window.id,
-            target_window_id=None,
-            called_at=now,
-            version=tickets.c.version + 1,
-        )
+        _CLAIM_TICKET, {"ticket_id": ticket_id, "window_id": window.id, "now": now}
     ).rowcount
     if claimed != 1:
         raise Conflict("Another window called this ticket first.")
     if kind != "appointment":
-        since = window.normal_since_priority
-        conn.execute(
-            update(windows)
-            .where(windows.c.id == window.id)
-            .values(normal_since_priority=0 if kind == "priority" else (since or 0) + 1)
-        )
+        since = 0 if kind == "priority" else (window.normal_since_priority or 0) + 1
+        conn.execute(_SET_INTERLEAVE, {"window_id": window.id, "since": since})
     ticket = load_ticket(conn, ticket_id)
     append_event(
         conn,

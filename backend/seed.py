@@ -22,7 +22,7 @@ from backend.db.schema import (
     windows,
 )
 from backend.event_log import SYSTEM, append_event, ensure_chain_head
-from backend.hall_file import HallFile
+from backend.hall_file import HallFile, parse_hall_data
 from backend.passwords import Passwords
 
 DEMO_PASSWORD = "demo1234"
@@ -246,3 +246,29 @@ def _load_applicants(conn: Connection, hall_file: HallFile) -> None:
                 "status": licence.status,
             },
         )
+
+
+def hall_with_extra_clerks(hall: HallFile, count: int, service_item: str) -> HallFile:
+    """`hall` plus windows X01..Xnn, each with a clerk xclerkNN, all serving one service item
+    (for load tests and benchmarks)."""
+    data: dict[str, Any] = hall.model_dump(mode="python")
+    for n in range(1, count + 1):
+        code = f"X{n:02d}"
+        data["windows"].append(
+            {
+                "code": code,
+                "number": 1000 + n,
+                "name": f"临时{n}号窗口",
+                "name_en": f"Extra window {n}",
+                "service_items": [service_item],
+            }
+        )
+        data["users"].append(
+            {
+                "username": f"xclerk{n:02d}",
+                "display_name": f"临时窗口人员{n}",
+                "role": "clerk",
+                "window": code,
+            }
+        )
+    return parse_hall_data(data, f"{hall.hall.code} with {count} extra clerks")

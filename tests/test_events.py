@@ -18,7 +18,9 @@ from tests.conftest import Backend, key, seeded_settings
 
 
 async def read_events(
-    client: httpx.AsyncClient, count: int, headers: dict[str, str] | None = None,
+    client: httpx.AsyncClient,
+    count: int,
+    headers: dict[str, str] | None = None,
     params: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []

@@ -101,6 +101,7 @@ class Outbox:
         undo_seconds: float = 5.0,
         backoff: Backoff | None = None,
         max_age_hours: float = 24.0,
+        concurrency: int = 4,
         on_sent: SentListener | None = None,
     ) -> None:
         self.db = OutboxDB(path)
@@ -109,6 +110,7 @@ class Outbox:
         self.undo_seconds = undo_seconds
         self.backoff = backoff or Backoff()
         self.max_age_seconds = max_age_hours * 3600
+        self.concurrency = max(1, concurrency)
         self.status = OutboxStatus()
         self._sent_listeners: list[SentListener] = [on_sent] if on_sent else []
         self._status_listeners: list[StatusListener] = []
@@ -162,15 +164,15 @@ class Outbox:
         """Store a change durably, then let the drainer send it (after the undo window)."""
         now = time.time()
         not_before = now + (self.undo_seconds if hold else 0.0)
-        entry = await asyncio.to_thread(
-            self.db.add,
-            mutation,
-            key=idempotency_key or new_idempotency_key(),
-            owner=self.owner,
-            now=now,
-            not_before=not_before,
-        )
-        await self._changed_now()
+        key = idempotency_key or new_idempotency_key()
+
+        def add() -> tuple[OutboxEntry, OutboxCounts]:
+            entry = self.db.add(mutation, key=key, owner=self.owner, now=now, not_before=not_before)
+            return entry, self.db.counts(time.time())
+
+        entry, counts = await asyncio.to_thread(add)
+        self._publish(counts)
+        self._wake.set()
         return entry
 
     async def undo(self, entry_id: int) -> bool:
@@ -261,7 +263,18 @@ class Outbox:
         self._wake.set()
 
     async def _refresh(self) -> None:
-        counts: OutboxCounts = await asyncio.to_thread(self.db.counts, time.time())
+        self._publish(await asyncio.to_thread(self.db.counts, time.time()))
+
+    async def _write(self, change: Callable[..., object], *args: object) -> None:
+        """Apply one change to the file and publish the new counts (one worker-thread hop)."""
+
+        def both() -> OutboxCounts:
+            change(*args)
+            return self.db.counts(time.time())
+
+        self._publish(await asyncio.to_thread(both))
+
+    def _publish(self, counts: OutboxCounts) -> None:
         status = OutboxStatus(
             pending=counts.pending,
             held=counts.held,
@@ -298,34 +311,35 @@ class Outbox:
             await asyncio.wait_for(self._wake.wait(), timeout)
 
     async def drain_once(self) -> int:
-        """Send every entry that is due now, in order; returns how many the server answered."""
+        """Send every entry that is due now; returns how many the server answered.
+
+        Heads of different ordering keys go out `concurrency` at a time; entries of one key
+        always one after the other.
+        """
         answered = 0
         while True:
             due = await asyncio.to_thread(self.db.due_heads, self.owner, time.time(), BATCH)
             if not due:
                 return answered
-            for entry in due:
-                verdict = await self._deliver(entry)
-                if verdict is _Verdict.STOP:
+            for start in range(0, len(due), self.concurrency):
+                chunk = due[start : start + self.concurrency]
+                verdicts = await asyncio.gather(*(self._deliver(entry) for entry in chunk))
+                answered += sum(v is _Verdict.ANSWERED for v in verdicts)
+                if _Verdict.STOP in verdicts:
                     return answered
-                answered += verdict is _Verdict.ANSWERED
 
     async def _deliver(self, entry: OutboxEntry) -> _Verdict:
         if entry.attempts > 0 and time.time() - entry.created_at > self.max_age_seconds:
             await self._conflict(entry, _too_old(entry))
             return _Verdict.ANSWERED
-        await asyncio.to_thread(self.db.begin_attempt, entry.id)
         try:
             result = await self.client.send(
                 entry.mutation, idempotency_key=entry.idempotency_key, retry=False
             )
         except ApiError as error:
             return await self._failed(entry, error)
-        await asyncio.to_thread(
-            self.db.mark_sent, entry.id, result.status, result.body, time.time()
-        )
         self._online()
-        await self._refresh()
+        await self._write(self.db.mark_sent, entry.id, result.status, result.body, time.time())
         for listener in list(self._sent_listeners):
             listener(entry, result)
         return _Verdict.ANSWERED
@@ -358,12 +372,10 @@ class Outbox:
         return _Verdict.ANSWERED
 
     async def _retry_later(self, entry: OutboxEntry, error: ApiError, delay: float) -> None:
-        await asyncio.to_thread(self.db.mark_retry, entry.id, str(error), time.time() + delay)
-        await self._refresh()
+        await self._write(self.db.mark_retry, entry.id, str(error), time.time() + delay)
 
     async def _conflict(self, entry: OutboxEntry, problem: dict[str, Any]) -> None:
-        await asyncio.to_thread(self.db.mark_conflict, entry.id, problem, time.time())
-        await self._refresh()
+        await self._write(self.db.mark_conflict, entry.id, problem, time.time())
 
 
 def _problem_of(error: ApiError) -> dict[str, Any]:

@@ -203,29 +203,27 @@ class OutboxDB:
             )
         return cursor.rowcount == 1
 
-    def begin_attempt(self, entry_id: int) -> None:
-        with self._tx() as conn:
-            conn.execute("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?", (entry_id,))
-
     def mark_sent(self, entry_id: int, status: int, body: Any, now: float) -> None:
         with self._tx() as conn:
             conn.execute(
-                "UPDATE outbox SET state = 'sent', response_status = ?, response = ?,"
-                " finished_at = ?, last_error = NULL WHERE id = ?",
+                "UPDATE outbox SET state = 'sent', attempts = attempts + 1, response_status = ?,"
+                " response = ?, finished_at = ?, last_error = NULL WHERE id = ?",
                 (status, None if body is None else json.dumps(body), now, entry_id),
             )
 
     def mark_retry(self, entry_id: int, error: str, next_attempt_at: float) -> None:
         with self._tx() as conn:
             conn.execute(
-                "UPDATE outbox SET last_error = ?, next_attempt_at = ? WHERE id = ?",
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
+                " WHERE id = ?",
                 (error, next_attempt_at, entry_id),
             )
 
     def mark_conflict(self, entry_id: int, problem: dict[str, Any], now: float) -> None:
         with self._tx() as conn:
             conn.execute(
-                "UPDATE outbox SET state = 'conflict', problem = ?, last_error = ?,"
+                "UPDATE outbox SET state = 'conflict', attempts = attempts + 1, problem = ?,"
+                " last_error = ?,"
                 " response_status = ?, finished_at = ? WHERE id = ?",
                 (
                     json.dumps(problem),

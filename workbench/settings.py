@@ -6,6 +6,7 @@ a `SettingsError` whose message names the field and where it came from.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -18,6 +19,7 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from pydantic_settings import SettingsError as SourceError
 
 from workbench.locations import CONFIG_ENV, config_file, default_outbox_path
 
@@ -110,6 +112,13 @@ def load_settings(**overrides: object) -> WorkbenchSettings:
         if len(errors) > 1:
             message += f" ({len(errors) - 1} more problem(s) after this one.)"
         raise SettingsError(message) from None
+    except SourceError as exc:
+        found = re.search(r'field "([^"]+)"', str(exc))
+        name = found.group(1) if found else "?"
+        raise SettingsError(
+            f"Setting '{name}' is invalid: its value cannot be parsed (in the environment, "
+            f'WORKBENCH_{name.upper()} takes JSON such as {{"call-next": "f2"}}); see also {path}.'
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(
             f"The config file {path} is not valid TOML: {exc} (or point {CONFIG_ENV} elsewhere)."

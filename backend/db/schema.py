@@ -233,7 +233,10 @@ tickets = Table(
     Column("archived", Boolean, nullable=False, default=False),
     Column("version", Integer, nullable=False, default=1),
     UniqueConstraint("hall_id", "day", "number"),
-    Index("ix_tickets_queue", "hall_id", "status", "day", "service_item_id", "queued_at"),
+    # call next: walk today's waiting tickets in arrival order per weight class
+    Index("ix_tickets_waiting", "hall_id", "status", "day", "priority_weight", "queued_at"),
+    Index("ix_tickets_appointments", "hall_id", "status", "day", "appointment_at"),
+    Index("ix_tickets_day", "hall_id", "day"),
 )
 
 cases = Table(

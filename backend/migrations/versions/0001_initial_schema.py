@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -330,8 +331,12 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_tickets_queue",
-            ["hall_id", "status", "day", "service_item_id", "queued_at"],
+            "ix_tickets_appointments", ["hall_id", "status", "day", "appointment_at"], unique=False
+        )
+        batch_op.create_index("ix_tickets_day", ["hall_id", "day"], unique=False)
+        batch_op.create_index(
+            "ix_tickets_waiting",
+            ["hall_id", "status", "day", "priority_weight", "queued_at"],
             unique=False,
         )
 
@@ -511,7 +516,9 @@ def downgrade() -> None:
     op.drop_table("cases")
     op.drop_table("window_items")
     with op.batch_alter_table("tickets", schema=None) as batch_op:
-        batch_op.drop_index("ix_tickets_queue")
+        batch_op.drop_index("ix_tickets_waiting")
+        batch_op.drop_index("ix_tickets_day")
+        batch_op.drop_index("ix_tickets_appointments")
 
     op.drop_table("tickets")
     op.drop_table("ticket_counters")

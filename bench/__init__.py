@@ -1,0 +1,1 @@
+"""Provides the benchmarks (run them as scripts: `python bench/claims.py`)."""

@@ -1,0 +1,63 @@
+"""Provides a minimal keep-alive HTTP/1.1 load generator (the client must not be the bottleneck:
+httpx spends more CPU per request than the server does, on a 2-core machine)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Results:
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    bodies: list[bytes] = field(default_factory=list)
+
+
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    status_line = await reader.readline()
+    status = int(status_line.split()[1])
+    length = 0
+    while True:
+        line = await reader.readline()
+        if line in (b"\r\n", b""):
+            break
+        name, _, value = line.partition(b":")
+        if name.lower() == b"content-length":
+            length = int(value.strip())
+    body = await reader.readexactly(length) if length else b""
+    return status, body
+
+
+async def post_until_empty(
+    host: str, port: int, path: str, token: str, results: Results, keep_bodies: bool = True
+) -> None:
+    """POST `path` with a fresh Idempotency-Key until the server answers 204."""
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        while True:
+            request = (
+                f"POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
+                f"Idempotency-Key: {uuid.uuid4().hex}\r\nContent-Length: 0\r\n\r\n"
+            ).encode()
+            started = time.perf_counter()
+            writer.write(request)
+            status, body = await _read_response(reader)
+            results.latencies.append(time.perf_counter() - started)
+            results.statuses[status] = results.statuses.get(status, 0) + 1
+            if status != 200:
+                return
+            if keep_bodies:
+                results.bodies.append(body)
+    finally:
+        writer.close()
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]

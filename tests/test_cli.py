@@ -1,0 +1,96 @@
+"""The `workbench` command as an integrator uses it: seed (twice), bad hall files, simulate."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from backend.embedded import EmbeddedServer
+from tests.conftest import FAST_HASH, Backend, seeded_settings
+
+
+def workbench(
+    *args: str, env_extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(Path.home()),
+        "WORKBENCH_PASSWORD_TIME_COST": str(FAST_HASH["password_time_cost"]),
+        "WORKBENCH_PASSWORD_MEMORY_KIB": str(FAST_HASH["password_memory_kib"]),
+        **(env_extra or {}),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "workbench.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+
+
+def test_seed_prints_the_accounts_and_reloading_changes_nothing(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'hall.db'}"
+    first = workbench("seed", "--database", url)
+    assert first.returncode == 0, first.stderr
+    assert "clerk01" in first.stdout and "super01" in first.stdout
+    assert "demo1234" in first.stdout
+    second = workbench("seed", "--database", url, "--password", "s3cret-pass")
+    assert second.returncode == 0, second.stderr
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "hall.db") as db:
+        assert db.execute("SELECT count(*) FROM service_items").fetchone()[0] >= 20
+        assert db.execute("SELECT count(*) FROM halls").fetchone()[0] == 1
+        windows = db.execute("SELECT count(*) FROM windows").fetchone()[0]
+    assert windows >= 12
+    assert workbench("verify-chain", "--database", url).returncode == 0
+
+
+def test_a_bad_hall_file_is_refused_with_its_location(tmp_path: Path) -> None:
+    bad = tmp_path / "hall.toml"
+    bad.write_text('[hall]\ncode = "X"\nname = "x"\n', encoding="utf-8")
+    result = workbench(
+        "seed", "--database", f"sqlite:///{tmp_path / 'x.db'}", "--hall-file", str(bad)
+    )
+    assert result.returncode == 2
+    assert "hall" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_simulator_keeps_a_hall_alive(tmp_path: Path) -> None:
+    settings = seeded_settings(tmp_path)
+    with EmbeddedServer(settings) as server:
+        result = workbench(
+            "simulate",
+            "--server",
+            server.base_url,
+            "--rate",
+            "600",
+            "--online-rate",
+            "120",
+            "--clerks",
+            "3",
+            "--speed",
+            "200",
+            "--duration",
+            "6",
+            "--seed",
+            "7",
+        )
+        assert result.returncode == 0, result.stderr
+        assert "Simulated" in result.stdout
+        backend = Backend(server)
+        with httpx.Client(base_url=server.base_url) as client:
+            token = client.post(
+                "/api/v1/auth/login", json={"username": "super01", "password": "demo1234"}
+            ).json()["token"]
+            client.headers["Authorization"] = f"Bearer {token}"
+            tickets = client.get("/api/v1/tickets", params={"limit": 500}).json()["items"]
+            cases = client.get("/api/v1/cases").json()["items"]
+        assert len(tickets) > 5
+        assert any(t["status"] in ("called", "serving", "done", "no_show") for t in tickets)
+        assert cases, "online applications arrived"
+        assert backend.base_url == server.base_url
