@@ -43,7 +43,11 @@ def create_app(settings: BackendSettings | None = None, *, clock: Clock | None =
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = Database(settings.database_url, read_threads=settings.read_threads)
+        db = Database(
+            settings.database_url,
+            read_threads=settings.read_threads,
+            executor=settings.db_executor,
+        )
         prepare_database(db)
         passwords = Passwords(
             time_cost=settings.password_time_cost, memory_kib=settings.password_memory_kib

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_data_dir
 from pydantic import Field
@@ -44,4 +45,6 @@ class BackendSettings(BaseSettings):
     password_memory_kib: int = Field(default=19 * 1024, ge=1024)
     """Argon2id memory per hash (OWASP's minimum is 19 MiB)."""
     read_threads: int = Field(default=4, ge=1)
-    """Threads serving database reads."""
+    """Threads serving database reads (the "threads" executor)."""
+    db_executor: Literal["auto", "inline", "threads"] = "auto"
+    """Where SQL runs: "inline" on the event loop (SQLite's default), "threads" on pools."""

@@ -30,16 +30,16 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from backend.app import prepare_database  # noqa: E402
-from backend.db.engine import Database  # noqa: E402
-from backend.db.schema import service_items, tickets  # noqa: E402
-from backend.embedded import free_port  # noqa: E402
-from backend.event_log import Actor  # noqa: E402
-from backend.hall_file import load_demo_hall  # noqa: E402
-from backend.passwords import Passwords  # noqa: E402
-from backend.queue import call_next, local_day  # noqa: E402
-from backend.seed import DEMO_PASSWORD, hall_with_extra_clerks, load_hall  # noqa: E402
-from bench.loadgen import Results, percentile, post_until_empty  # noqa: E402
+from backend.app import prepare_database
+from backend.db.engine import Database
+from backend.db.schema import service_items, tickets
+from backend.embedded import free_port
+from backend.event_log import Actor
+from backend.hall_file import load_demo_hall
+from backend.passwords import Passwords
+from backend.queue import call_next, local_day
+from backend.seed import DEMO_PASSWORD, hall_with_extra_clerks, load_hall
+from bench.loadgen import Results, percentile, post_until_empty
 
 ITEM = "MZ-001"
 FAST_HASH = {"WORKBENCH_PASSWORD_TIME_COST": "1", "WORKBENCH_PASSWORD_MEMORY_KIB": "8192"}

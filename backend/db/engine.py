@@ -1,16 +1,18 @@
 """Provides `Database`: the engine plus the executors that run blocking SQL off the event loop.
 
-Every query is a plain function taking a SQLAlchemy `Connection`. `Database.read` runs it on a
-small reader pool; `Database.write` runs it inside one transaction. On SQLite every write goes
-through a single writer thread and starts with `BEGIN IMMEDIATE`, so writers queue in memory
-instead of spinning on SQLite's busy lock; on other engines writes use the reader pool's sibling
-and the database's own row locks.
+Every query is a plain function taking a SQLAlchemy `Connection`. `Database.read` runs it in a
+read transaction; `Database.write` runs it inside one write transaction (`BEGIN IMMEDIATE` on
+SQLite). The executor decides where:
+- "inline" (the default on SQLite): on the caller's thread. SQLite statements take tens of
+  microseconds and writers are serialised anyway; a thread hop costs more than the query.
+- "threads" (the default elsewhere): reads on a reader pool, writes on a writer pool (one thread
+  on SQLite, so writers queue in memory instead of spinning on SQLite's busy lock; many on
+  PostgreSQL, whose row locks order them).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -61,11 +63,13 @@ def make_engine(url: str) -> Engine:
 class Database:
     """The engine and the thread pools that keep blocking SQL off the event loop."""
 
-    def __init__(self, url: str, *, read_threads: int = 4) -> None:
+    def __init__(self, url: str, *, read_threads: int = 4, executor: str = "auto") -> None:
         self.url = url
         self.engine = make_engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
-        self.inline = self.is_sqlite and os.environ.get("WB_INLINE") == "1"
+        # On SQLite a query takes tens of microseconds and writers are serialised anyway, so
+        # running it on the event loop beats a thread hop (and the GIL hand-off it costs).
+        self.inline = executor == "inline" or (executor == "auto" and self.is_sqlite)
         self._readers = ThreadPoolExecutor(read_threads, thread_name_prefix="db-read")
         writer_threads = 1 if self.is_sqlite else 16
         self._writers = ThreadPoolExecutor(writer_threads, thread_name_prefix="db-write")
