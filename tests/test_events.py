@@ -1,4 +1,4 @@
-"""The event stream over real HTTP: resume without gaps or duplicates, heartbeats, the audit chain."""
+"""The event stream over real HTTP: resume without gaps or duplicates, heartbeats, the chain."""
 
 from __future__ import annotations
 

@@ -7,6 +7,8 @@ shipped, add a new migration with `workbench migrate --new MESSAGE` instead of r
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tempfile
 from importlib.resources import files
 from pathlib import Path
@@ -35,6 +37,8 @@ def regenerate() -> Path:
     target = versions / f"{INITIAL}_initial_schema.py"
     target.write_text(text)
     generated.unlink()
+    subprocess.run([sys.executable, "-m", "ruff", "check", "--fix", "-q", str(target)], check=False)
+    subprocess.run([sys.executable, "-m", "ruff", "format", "-q", str(target)], check=False)
     return target
 
 
