@@ -31,14 +31,15 @@ def regenerate() -> Path:
     assert revision is not None
     text = text.replace(revision.group(1), INITIAL)
     text = re.sub(r"Create Date: .*\n", "", text)
+    text = re.sub(r"[ \t]+\n", "\n", text)
     text = text.replace(
         "backend.db.schema.UtcDateTime(timezone=True)", "sa.DateTime(timezone=True)"
     )
     target = versions / f"{INITIAL}_initial_schema.py"
     target.write_text(text)
     generated.unlink()
-    subprocess.run([sys.executable, "-m", "ruff", "check", "--fix", "-q", str(target)], check=False)
-    subprocess.run([sys.executable, "-m", "ruff", "format", "-q", str(target)], check=False)
+    for command in (["format", "-q"], ["check", "--fix", "-q"]):
+        subprocess.run([sys.executable, "-m", "ruff", *command, str(target)], check=False)
     return target
 
 
