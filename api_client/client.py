@@ -35,7 +35,11 @@ from api_client.models import (
     Case,
     CaseIntake,
     CaseList,
+    DecisionRequest,
+    DecisionResult,
+    ELicenceList,
     LoginResponse,
+    MaterialVerification,
     Me,
     ServiceItemList,
     Ticket,
@@ -171,6 +175,30 @@ class Mutation:
     @classmethod
     def claim_next_case(cls) -> Mutation:
         return cls("POST", "/api/v1/cases/claim-next", label="claim next case")
+
+    @classmethod
+    def verify_material(
+        cls, case_id: int, material: str, body: MaterialVerification, *, version: int
+    ) -> Mutation:
+        return cls(
+            "PUT",
+            f"/api/v1/cases/{int(case_id)}/materials/{_segment(material)}",
+            encode_body(body),
+            version,
+            ordering_key=f"case:{int(case_id)}",
+            label=f"verify {material} of case {case_id}",
+        )
+
+    @classmethod
+    def decide(cls, case_id: int, decision: DecisionRequest, *, version: int) -> Mutation:
+        return cls(
+            "POST",
+            f"/api/v1/cases/{int(case_id)}/decisions",
+            encode_body(decision),
+            version,
+            ordering_key=f"case:{int(case_id)}",
+            label=f"{decision.decision} case {case_id}",
+        )
 
 
 @dataclass(frozen=True)
@@ -504,6 +532,46 @@ class Client:
     async def claim_next_case(self, *, idempotency_key: str | None = None) -> Case | None:
         """The next unassigned online case, now ours, or None when none waits (204)."""
         return await self._mutate(Case, Mutation.claim_next_case(), idempotency_key)
+
+    async def verify_material(
+        self,
+        case_id: int,
+        material: str,
+        body: MaterialVerification,
+        *,
+        version: int,
+        idempotency_key: str | None = None,
+    ) -> Case:
+        """Record one material's check; `version` is the case version seen (If-Match)."""
+        mutation = Mutation.verify_material(case_id, material, body, version=version)
+        return await self._mutate_one(Case, mutation, idempotency_key)
+
+    async def decide(
+        self,
+        case_id: int,
+        decision: DecisionRequest,
+        *,
+        version: int,
+        idempotency_key: str | None = None,
+    ) -> DecisionResult:
+        """Decide on a case (accept, supplement, reject, approve, transfer, withdraw …)."""
+        mutation = Mutation.decide(case_id, decision, version=version)
+        return await self._mutate_one(DecisionResult, mutation, idempotency_key)
+
+    async def notice(self, case_id: int, notice_id: int, *, pdf: bool = True) -> bytes:
+        """A notice of the case, as PDF or as plain text."""
+        suffix = "pdf" if pdf else "txt"
+        response = await self._request(
+            "GET",
+            f"/api/v1/cases/{int(case_id)}/notices/{int(notice_id)}.{suffix}",
+            retry=True,
+            headers={"Accept": "application/pdf" if pdf else "text/plain"},
+        )
+        return response.content
+
+    async def e_licences(self, holder: str, *, type: str | None = None) -> ELicenceList:
+        """The e-licences of one holder (resident ID or credit code), usable today or not."""
+        return await self._get(ELicenceList, "/api/v1/e-licences", holder=holder, type=type)
 
     # -- operations ----------------------------------------------------------------------
 

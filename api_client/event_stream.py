@@ -81,9 +81,10 @@ class _StreamFailed(Exception):
 class EventStream:
     """Iterate with `async for event in stream`; stop with `await stream.aclose()`.
 
-    `after` is the last sequence number already seen (None: start at the newest event).
-    Authentication and permission errors end the iteration with the typed exception; network
-    trouble never does.
+    `after` is the last sequence number already seen (None: start at the newest event; until the
+    first event arrives a reconnect starts at the newest again, so pass the `seq` your snapshot
+    was taken at when nothing may be missed). Authentication and permission errors end the
+    iteration with the typed exception; network trouble never does.
     """
 
     def __init__(

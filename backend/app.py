@@ -26,7 +26,7 @@ from backend.routes import (
     tickets,
 )
 from backend.settings import BackendSettings
-from backend.state import AppState
+from backend.state import AppState, PrincipalCache
 
 API_VERSION = "1.0.0"
 
@@ -52,7 +52,13 @@ def create_app(settings: BackendSettings | None = None, *, clock: Clock | None =
         passwords = Passwords(
             time_cost=settings.password_time_cost, memory_kib=settings.password_memory_kib
         )
-        state = AppState(settings=settings, db=db, clock=clock or Clock(), passwords=passwords)
+        state = AppState(
+            settings=settings,
+            db=db,
+            clock=clock or Clock(),
+            passwords=passwords,
+            principals=PrincipalCache(settings.principal_cache_seconds),
+        )
         app.state.workbench = state
         metrics.stream_clients.set_function(lambda: state.stream_clients)
         try:

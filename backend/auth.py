@@ -36,6 +36,7 @@ class Principal:
     hall_code: str
     window_id: int | None
     token_hash: str
+    expires_at: datetime
 
     @property
     def actor(self) -> Actor:
@@ -107,6 +108,7 @@ def load_principal(conn: Connection, digest: str, now: datetime) -> Principal:
         hall_code=row.hall_code,
         window_id=row.window_id,
         token_hash=digest,
+        expires_at=row.expires_at,
     )
 
 
@@ -114,7 +116,13 @@ async def current_principal(
     request: Request, state: Annotated[AppState, Depends(app_state)]
 ) -> Principal:
     digest = token_digest(_bearer(request))
-    return await state.db.read(load_principal, digest, state.clock.now())
+    now = state.clock.now()
+    cached = state.principals.get(digest, now)
+    if cached is not None:
+        return cached
+    principal = await state.db.read(load_principal, digest, now)
+    state.principals.put(digest, principal, now)
+    return principal
 
 
 def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:

@@ -37,6 +37,7 @@ CLAIMABLE_CHANNELS = ("online", "self_service", "appointment")
 
 
 FAR_FUTURE = date(9999, 12, 31)
+MAX_ID = 2**62
 
 
 def inserted_id(result: Any) -> int:
@@ -65,7 +66,7 @@ def decode_cursor_data(cursor: str | None) -> dict[str, Any]:
         padded = cursor + "=" * (-len(cursor) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded))
         value = data["after"]
-        if not isinstance(value, int) or value < 0:
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_ID:
             raise ValueError
         return dict(data)
     except (ValueError, KeyError, TypeError, binascii.Error, json.JSONDecodeError) as exc:

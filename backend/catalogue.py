@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
@@ -35,10 +36,21 @@ def hall_row(conn: Connection, hall_id: int) -> Any:
     return conn.execute(_HALL_BY_ID, {"hall_id": hall_id}).one()
 
 
+# Hall rules change only when a hall file is re-loaded; every call next reads them.
+_RULES_TTL_SECONDS = 5.0
+_rules_cache: dict[tuple[int, int], tuple[float, dict[str, Any]]] = {}
+
+
 def hall_rules(conn: Connection, hall_id: int) -> dict[str, Any]:
+    """The hall's queue rules (cached for a few seconds per database)."""
+    cache_key = (id(conn.engine), hall_id)
+    cached = _rules_cache.get(cache_key)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
     row = hall_row(conn, hall_id)
     rules: dict[str, Any] = dict(row.rules or {})
     rules.setdefault("timezone", row.timezone)
+    _rules_cache[cache_key] = (time.monotonic() + _RULES_TTL_SECONDS, rules)
     return rules
 
 

@@ -46,5 +46,8 @@ class BackendSettings(BaseSettings):
     """Argon2id memory per hash (OWASP's minimum is 19 MiB)."""
     read_threads: int = Field(default=4, ge=1)
     """Threads serving database reads (the "threads" executor)."""
+    principal_cache_seconds: float = Field(default=2.0, ge=0, le=60)
+    """How long a verified token is trusted without a look-up (0: look up every request).
+    A logout on another API instance takes effect here within this time."""
     db_executor: Literal["auto", "inline", "threads"] = "auto"
     """Where SQL runs: "inline" on the event loop (SQLite's default), "threads" on pools."""

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -34,6 +35,39 @@ class EventNotifier:
             await asyncio.wait_for(self._event.wait(), seconds)
 
 
+class PrincipalCache:
+    """Recently verified tokens, so a burst of requests costs one look-up, not one each.
+
+    An entry lives `seconds` (never past the token's own expiry). Logging out on this instance
+    evicts at once; a logout on another instance is honoured here within `seconds`."""
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._entries: dict[str, tuple[datetime, Any]] = {}
+
+    def get(self, digest: str, now: datetime) -> Any | None:
+        entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        if entry[0] <= now:
+            self._entries.pop(digest, None)
+            return None
+        return entry[1]
+
+    def put(self, digest: str, principal: Any, now: datetime) -> None:
+        if self.seconds <= 0:
+            return
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()
+        until = min(now + timedelta(seconds=self.seconds), principal.expires_at)
+        self._entries[digest] = (until, principal)
+
+    def evict(self, digest: str) -> None:
+        self._entries.pop(digest, None)
+
+
 @dataclass
 class AppState:
     settings: BackendSettings
@@ -41,6 +75,7 @@ class AppState:
     clock: Clock
     passwords: Passwords
     notifier: EventNotifier = field(default_factory=EventNotifier)
+    principals: PrincipalCache = field(default_factory=lambda: PrincipalCache(0))
     in_flight_keys: set[tuple[int, str]] = field(default_factory=set)
     stream_clients: int = 0
 
@@ -56,6 +91,7 @@ class AppState:
         return result
 
 
-def app_state(request: Request) -> AppState:
+async def app_state(request: Request) -> AppState:
+    """The instance's state (async: FastAPI runs sync dependencies on a thread pool)."""
     state: AppState = request.app.state.workbench
     return state

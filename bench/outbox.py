@@ -17,7 +17,6 @@ import asyncio
 import os
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -73,13 +72,13 @@ class ServerProcess:
         self.database_url = database_url
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
         command = [sys.executable, "-m", "workbench.cli", "serve", "--database", self.database_url]
         command += ["--port", str(self.port), "--log-level", "warning"]
         env = {**os.environ, **FAST_HASH_ENV}
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env)
+        self.process = await asyncio.create_subprocess_exec(*command, cwd=ROOT, env=env)
         async with Client(self.base_url) as probe:
             for _ in range(600):
                 try:
@@ -89,10 +88,10 @@ class ServerProcess:
                     await asyncio.sleep(0.05)
         raise RuntimeError("the backend process did not start")
 
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
+    async def kill(self) -> None:
+        if self.process is not None and self.process.returncode is None:
             self.process.send_signal(signal.SIGKILL)
-            self.process.wait()
+            await self.process.wait()
 
 
 async def issue_tickets(terminal: Client, count: int) -> list[Ticket]:
@@ -133,7 +132,7 @@ async def one_run(decisions: int, backlog: int, concurrency: int) -> RunResult:
             await outbox.wait_idle()
             rate = count / (time.perf_counter() - started)
 
-            server.kill()
+            await server.kill()
             await enqueue_decisions(outbox, down_tickets)
             await asyncio.sleep(0.5)  # the outbox notices the outage and backs off
             await server.start()
@@ -146,7 +145,7 @@ async def one_run(decisions: int, backlog: int, concurrency: int) -> RunResult:
             await outbox.aclose()
             await terminal.aclose()
             await clerk.aclose()
-            server.kill()
+            await server.kill()
         return RunResult(rate, drained - back, drained - answers[0])
 
 

@@ -129,10 +129,12 @@ async def test_a_clerk_must_name_a_window(backend: Backend) -> None:
 
 
 async def test_a_window_in_use_is_window_taken(fresh_backend: Backend) -> None:
-    async with await logged_in(fresh_backend, "clerk04", "W04"):
-        async with Client(fresh_backend.base_url) as other:
-            with pytest.raises(WindowTaken) as caught:
-                await other.login("clerk05", DEMO_PASSWORD, "W04")
+    async with (
+        await logged_in(fresh_backend, "clerk04", "W04"),
+        Client(fresh_backend.base_url) as other,
+    ):
+        with pytest.raises(WindowTaken) as caught:
+            await other.login("clerk05", DEMO_PASSWORD, "W04")
     assert isinstance(caught.value, Conflict)
 
 

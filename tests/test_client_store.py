@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 from api_client import Client, ConnectionState, Mutation, ReconnectPolicy
@@ -17,10 +18,12 @@ from workbench.store import Snapshot, Store
 MARRIAGE = "MZ-001"  # served by window W04 only
 
 
-async def until(condition: object, timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not callable(condition) or not condition():
-            await asyncio.sleep(0.01)
+async def until(store: Store, condition: Callable[[Snapshot], bool]) -> None:
+    """Wait (at most 5 s) until the store's snapshot satisfies `condition`."""
+    async with asyncio.timeout(5):
+        async for snapshot in store.watch():
+            if condition(snapshot):
+                return
 
 
 def test_subscribers_get_old_and_new_snapshots() -> None:
@@ -73,26 +76,23 @@ async def test_session_feeds_the_store(tmp_path: Path, fresh_backend: Backend) -
         assert credentials.get(f"{fresh_backend.base_url}|clerk04") == session.client.token
 
         session.start_live(after=0)
-        await until(lambda: store.snapshot.connection is ConnectionState.CONNECTED)
+        await until(store, lambda s: s.connection is ConnectionState.CONNECTED)
         ticket = await terminal.issue_ticket(TicketIssue(service_item=MARRIAGE))
         await terminal.issue_ticket(TicketIssue(service_item="GA-003"))  # not for W04
-        await until(lambda: [i.id for i in store.snapshot.work_list] == [ticket.id])
+        await until(store, lambda s: [i.id for i in s.work_list] == [ticket.id])
         assert store.snapshot.waiting == 1
 
         entry = await session.submit(Mutation.call_next("W04"), hold=False)
         async with asyncio.timeout(5):
             await session.outbox.wait_for(entry.id)
-        await until(lambda: store.snapshot.work_list[0].status == "called")
+        await until(store, lambda s: s.work_list[0].status == "called")
         current = store.snapshot.current_ticket
         assert current is not None and current.id == ticket.id
         assert store.snapshot.outbox.pending == 0
 
         await session.client.ticket_action(ticket.id, "start")
         await until(
-            lambda: (
-                store.snapshot.current_ticket is not None
-                and store.snapshot.current_ticket.status == "serving"
-            )
+            store, lambda s: s.current_ticket is not None and s.current_ticket.status == "serving"
         )
         assert store.snapshot.last_event_seq is not None
 
@@ -102,3 +102,12 @@ async def test_session_feeds_the_store(tmp_path: Path, fresh_backend: Backend) -
         await again.logout()
         assert again.store.snapshot.me is None
         assert not await again.resume("clerk04")
+
+
+def test_the_client_core_never_imports_textual() -> None:
+    import subprocess
+    import sys
+
+    modules = "api_client, workbench.session, workbench.outbox, workbench.store, workbench.settings"
+    code = f"import sys, {modules}; assert 'textual' not in sys.modules, 'textual imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)

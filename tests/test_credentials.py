@@ -16,7 +16,7 @@ from workbench.credentials import NO_KEYRING_WARNING, CredentialStore
 class DictKeyring(KeyringBackend):
     """A working keyring backend that keeps its secrets in a dict (no files)."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
         super().__init__()

@@ -91,6 +91,12 @@ async def login(base_url: str, username: str) -> Client:
     return client
 
 
+async def reach(stream: EventStream, state: ConnectionState) -> None:
+    async for current in stream.states():
+        if current is state:
+            return
+
+
 async def collect(stream: EventStream, until_seq: int, into: list[Event]) -> None:
     async for event in stream:
         into.append(event)
@@ -134,9 +140,12 @@ async def test_twenty_drops_lose_and_double_nothing(
         received: list[Event] = []
         issued: list[int] = []
 
+        arrived = asyncio.Event()
+
         async def consume() -> None:
             async for event in stream:
                 received.append(event)
+                arrived.set()
 
         async def write() -> None:
             while proxy.cuts < 20:
@@ -155,7 +164,8 @@ async def test_twenty_drops_lose_and_double_nothing(
             await asyncio.gather(write(), cut())
             last_ticket = str(issued[-1])
             while not any(e.subject_id == last_ticket for e in received[-20:]):
-                await asyncio.sleep(0.02)
+                arrived.clear()
+                await arrived.wait()
         await stream.aclose()
         consumer.cancel()
         reference: list[Event] = []
@@ -180,13 +190,12 @@ async def test_reconnect_waits_the_servers_retry_time(
         )
         consumer = asyncio.create_task(_drain(stream))
         async with asyncio.timeout(10):
-            while not connected:
-                await asyncio.sleep(0.01)
+            await reach(stream, ConnectionState.CONNECTED)
             await asyncio.sleep(0.1)
             dropped = time.monotonic()
             proxy.cut()
-            while len(connected) < 2:
-                await asyncio.sleep(0.01)
+            await reach(stream, ConnectionState.RECONNECTING)
+            await reach(stream, ConnectionState.CONNECTED)
         await stream.aclose()
         consumer.cancel()
     assert stream.retry_delay == 2.0
@@ -212,14 +221,11 @@ async def test_states_reconnecting_offline_connected(
         watcher = asyncio.create_task(watch())
         consumer = asyncio.create_task(_drain(stream))
         async with asyncio.timeout(10):
-            while stream.state is not ConnectionState.CONNECTED:
-                await asyncio.sleep(0.01)
+            await reach(stream, ConnectionState.CONNECTED)
             await proxy.stop_listening()
-            while stream.state is not ConnectionState.OFFLINE:
-                await asyncio.sleep(0.01)
+            await reach(stream, ConnectionState.OFFLINE)
             await proxy.start()
-            while stream.state is not ConnectionState.CONNECTED:
-                await asyncio.sleep(0.01)
+            await reach(stream, ConnectionState.CONNECTED)
         await stream.aclose()
         consumer.cancel()
         async with asyncio.timeout(2):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -36,6 +36,14 @@ async def terminal(fresh_backend: Backend) -> AsyncIterator[Client]:
 async def clerk(fresh_backend: Backend) -> AsyncIterator[Client]:
     async with await login(fresh_backend, "clerk04", "W04") as client:
         yield client
+
+
+async def reach(outbox: Outbox, condition: Callable[[OutboxStatus], bool]) -> None:
+    """Wait (at most 5 s) until the outbox's status satisfies `condition`."""
+    async with asyncio.timeout(5):
+        async for status in outbox.watch():
+            if condition(status):
+                return
 
 
 def issue() -> Mutation:
@@ -155,9 +163,7 @@ async def test_changes_made_offline_drain_in_order_when_the_server_returns(
     fresh_backend.server.stop()
     async with Outbox(tmp_path / "o.db", terminal, undo_seconds=0, backoff=FAST) as outbox:
         entries = [await outbox.enqueue(issue()) for _ in range(10)]
-        async with asyncio.timeout(5):
-            while outbox.status.blocked != "offline":
-                await asyncio.sleep(0.02)
+        await reach(outbox, lambda status: status.blocked == "offline")
         assert outbox.status.pending == 10 and outbox.status.last_error
         with EmbeddedServer(fresh_backend.settings, port=fresh_backend.server.port):
             async with asyncio.timeout(10):
@@ -187,12 +193,29 @@ async def test_a_dead_token_pauses_the_outbox_until_a_new_login(
     terminal.token = "expired-token"
     async with Outbox(tmp_path / "o.db", terminal, undo_seconds=0, backoff=FAST) as outbox:
         await outbox.enqueue(issue())
-        async with asyncio.timeout(5):
-            while outbox.status.blocked != "login required":
-                await asyncio.sleep(0.02)
+        await reach(outbox, lambda status: status.blocked == "login required")
         assert outbox.status.pending == 1
         terminal.token = token
         outbox.kick()
         async with asyncio.timeout(5):
             status = await outbox.wait_idle()
     assert status.conflicts == 0 and status.blocked is None
+
+
+async def test_concurrent_sending_keeps_each_keys_order(
+    tmp_path: Path, terminal: Client, clerk: Client
+) -> None:
+    tickets = [await terminal.issue_ticket(TicketIssue(service_item=MARRIAGE)) for _ in range(6)]
+    done = TicketActionRequest(outcome="completed")
+    async with Outbox(
+        tmp_path / "o.db", clerk, undo_seconds=0, backoff=FAST, concurrency=4
+    ) as outbox:
+        for ticket in tickets:
+            await outbox.enqueue(Mutation.ticket_action(ticket.id, "call"))
+            await outbox.enqueue(Mutation.ticket_action(ticket.id, "start"))
+            await outbox.enqueue(Mutation.ticket_action(ticket.id, "finish", done))
+        async with asyncio.timeout(10):
+            status = await outbox.wait_idle()
+    assert status.conflicts == 0
+    statuses = [(await clerk.ticket(t.id)).status for t in tickets]
+    assert statuses == ["done"] * len(tickets)

@@ -90,10 +90,12 @@ async def all_events(client: Client) -> list[Event]:
     return events
 
 
-async def wait_sent(outbox: Outbox, count: int) -> None:
+async def wait_answered(outbox: Outbox, total: int, count: int) -> None:
+    """Wait until the server has answered `count` of the `total` entries."""
     async with asyncio.timeout(20):
-        while len(await outbox.entries(EntryState.SENT)) < count:
-            await asyncio.sleep(0.005)
+        async for status in outbox.watch():
+            if total - status.pending >= count:
+                return
 
 
 async def test_backend_sigkill_while_changes_are_in_flight(
@@ -112,7 +114,7 @@ async def test_backend_sigkill_while_changes_are_in_flight(
     await issuing.start()
     await calling.start()
     for sent in (15, 40):
-        await wait_sent(issuing, sent)
+        await wait_answered(issuing, 60, sent)
         server_process.kill()
         await asyncio.sleep(0.2)
         server_process.start()

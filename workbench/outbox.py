@@ -7,8 +7,10 @@ The rules:
   (409, 412, 422 and other 4xx) → `conflict`, with the server's problem and current state, for
   the clerk to settle (`discard`, or `retry` with a new base version). Nothing is dropped.
 - Network errors, timeouts, 429 and 5xx are retried with jittered backoff; a network failure
-  stops the pass (the server is away), so entries go out in order. Later entries with the same
-  ordering key ("ticket:5") wait behind an earlier unsettled one.
+  stops the pass (the server is away) and the next pass starts again from the oldest entry, so
+  entries go out in order. Later entries with the same ordering key ("ticket:5") wait behind an
+  earlier unsettled one (pending or in conflict). With `concurrency` > 1, entries of different
+  ordering keys may overtake each other; entries of one key never do.
 - A 401 pauses the drain until `kick()` after a new login; the entries wait.
 - The same key is resent after a crash or timeout, so the server applies each change once.
 - `start()` drains what an earlier run left behind. `status`, `add_listener` and `watch`
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 import time
 from collections.abc import AsyncIterator, Callable
@@ -40,6 +43,8 @@ from api_client.errors import (
 from workbench.outbox_db import EntryState, OutboxCounts, OutboxDB, OutboxEntry
 
 __all__ = ["Backoff", "EntryState", "Outbox", "OutboxEntry", "OutboxStatus"]
+
+log = logging.getLogger(__name__)
 
 KEEP_SENT = 200
 SENT_HISTORY_SECONDS = 3600.0
@@ -101,7 +106,7 @@ class Outbox:
         undo_seconds: float = 5.0,
         backoff: Backoff | None = None,
         max_age_hours: float = 24.0,
-        concurrency: int = 4,
+        concurrency: int = 1,
         on_sent: SentListener | None = None,
     ) -> None:
         self.db = OutboxDB(path)
@@ -296,7 +301,12 @@ class Outbox:
         while True:
             self._wake.clear()
             if self._blocked != LOGIN_REQUIRED and time.time() >= self._resume_at:
-                await self.drain_once()
+                try:
+                    await self.drain_once()
+                except Exception as exc:  # a bug must not end the drain: log it, back off
+                    log.exception("the outbox drain failed; trying again shortly")
+                    self._last_error = f"{type(exc).__name__}: {exc}"
+                    self._resume_at = time.time() + self.backoff.cap
             await self._sleep_until_due()
 
     async def _sleep_until_due(self) -> None:

@@ -1,4 +1,4 @@
-"""Provides `OutboxDB`: the outbox's SQLite file (stdlib sqlite3, WAL, synchronous=FULL).
+"""Provides `OutboxDB`: the outbox's SQLite file (stdlib sqlite3, WAL).
 
 Each change the clerk makes is a row here before it goes to the server, with its idempotency
 key, the version it was based on and an ordering key. Rows are `pending` until the server
@@ -134,7 +134,6 @@ class OutboxDB:
         )
         self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript(SCHEMA)
 
     def close(self) -> None:
@@ -142,8 +141,15 @@ class OutboxDB:
             self._conn.close()
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _tx(self, *, durable: bool = False) -> Iterator[sqlite3.Connection]:
+        """One write transaction; `durable` ones are fsynced before they return.
+
+        New changes are durable (they exist nowhere else). Bookkeeping after the server's
+        answer need not be: if a power cut loses it, the change is resent with the same key
+        and the server replays its stored answer.
+        """
         with self._lock:
+            self._conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
@@ -161,7 +167,7 @@ class OutboxDB:
     def add(
         self, mutation: Mutation, *, key: str, owner: str | None, now: float, not_before: float
     ) -> OutboxEntry:
-        with self._tx() as conn:
+        with self._tx(durable=True) as conn:
             cursor = conn.execute(
                 "INSERT INTO outbox (created_at, owner, method, path, body, idempotency_key,"
                 " base_version, ordering_key, label, not_before)"
@@ -186,7 +192,7 @@ class OutboxDB:
 
     def undo(self, entry_id: int, now: float) -> bool:
         """Delete a held entry whose undo window is still open."""
-        with self._tx() as conn:
+        with self._tx(durable=True) as conn:
             cursor = conn.execute(
                 "DELETE FROM outbox WHERE id = ? AND state = 'pending' AND not_before > ?",
                 (entry_id, now),
@@ -235,7 +241,7 @@ class OutboxDB:
             )
 
     def discard(self, entry_id: int) -> bool:
-        with self._tx() as conn:
+        with self._tx(durable=True) as conn:
             cursor = conn.execute(
                 "DELETE FROM outbox WHERE id = ? AND state = 'conflict'", (entry_id,)
             )
@@ -243,7 +249,7 @@ class OutboxDB:
 
     def requeue(self, entry_id: int, *, key: str, base_version: int | None, now: float) -> bool:
         """Send a conflict again (in its old place) with a new key and base version."""
-        with self._tx() as conn:
+        with self._tx(durable=True) as conn:
             cursor = conn.execute(
                 "UPDATE outbox SET state = 'pending', idempotency_key = ?, base_version = ?,"
                 " attempts = 0, next_attempt_at = 0, not_before = ?, problem = NULL,"

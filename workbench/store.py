@@ -163,7 +163,8 @@ class Store:
             if ticket is not None and ticket.window == self.snapshot.window:
                 self.set_ticket(ticket)
         elif entry.path.startswith("/api/v1/cases"):
-            case = _parse(Case, result.body)
+            body = result.body.get("case", result.body)
+            case = _parse(Case, body) if isinstance(body, dict) else None
             if case is not None:
                 self.set_case(case)
 

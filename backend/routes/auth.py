@@ -181,6 +181,7 @@ def _logout(conn: Connection, principal: Principal, now: datetime) -> None:
 @router.post("/auth/logout", status_code=204, responses={401: {}}, summary="End this session")
 async def logout(principal: AnyUser, state: State) -> Response:
     await state.write(_logout, principal, state.clock.now())
+    state.principals.evict(principal.token_hash)
     return Response(status_code=204)
 
 
