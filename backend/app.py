@@ -15,6 +15,7 @@ from backend.metrics import BodySizeLimit, Metrics, MetricsMiddleware
 from backend.passwords import Passwords
 from backend.problems import install_problem_handlers
 from backend.routes import (
+    alarms,
     auth,
     cases,
     catalogue,
@@ -74,7 +75,9 @@ def create_app(settings: BackendSettings | None = None, *, clock: Clock | None =
     )
     app.state.metrics = metrics
     install_problem_handlers(app)
-    for module in (auth, catalogue, tickets, cases, decisions, e_licences, ratings, events, ops):
+    # alarms before tickets: `/tickets/{id}/reveal` must win over `/tickets/{id}/{action}`
+    routers = (auth, catalogue, alarms, tickets, cases, decisions, e_licences, ratings, events, ops)
+    for module in routers:
         app.include_router(module.router)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ColumnElement
 
+from api_client.identity import mask_resident_id, parse_resident_id
 from backend.catalogue import (
     hall_rules,
     priority_class_by_code,
@@ -119,6 +120,7 @@ def issue_ticket(
     appointment_at: datetime | None,
     now: datetime,
     actor: Actor,
+    applicant_name: str | None = None,
     status: str = "waiting",
     window_id: int | None = None,
 ) -> dict[str, Any]:
@@ -132,7 +134,7 @@ def issue_ticket(
     seq = _next_sequence(conn, item.id, day)
     if seq == 1:
         _archive_earlier_days(conn, hall_id, day)
-    applicant_id = _applicant_id(conn, applicant_id_number)
+    applicant_id = _applicant_id(conn, applicant_id_number, applicant_name)
     walk_in = status == "serving"
     ticket_id = inserted_id(
         conn.execute(
@@ -171,10 +173,28 @@ def issue_ticket(
     return ticket
 
 
-def _applicant_id(conn: Connection, id_number: str | None) -> int | None:
+def _applicant_id(conn: Connection, id_number: str | None, name: str | None) -> int | None:
+    """The registered applicant with this ID number; registered now when the card gave a name."""
     if id_number is None:
         return None
-    return conn.execute(select(applicants.c.id).where(applicants.c.id_number == id_number)).scalar()
+    found = conn.execute(
+        select(applicants.c.id).where(applicants.c.id_number == id_number)
+    ).scalar()
+    if found is not None or name is None:
+        return found
+    info = parse_resident_id(id_number)
+    return inserted_id(
+        conn.execute(
+            applicants.insert().values(
+                kind="person",
+                id_number=id_number,
+                name=name,
+                birth_date=info.birth_date,
+                sex=info.sex,
+                details={},
+            )
+        )
+    )
 
 
 def _waiting_ahead(conn: Connection, hall_id: int, item_id: int, day: Any, ticket_id: int) -> int:
@@ -215,11 +235,14 @@ def _ticket_select() -> Any:
             priority_classes.c.code.label("class_code"),
             holding.c.code.label("window_code"),
             target.c.code.label("target_code"),
+            applicants.c.name.label("applicant_name"),
+            applicants.c.id_number.label("applicant_id_number"),
         )
         .join(service_items, service_items.c.id == tickets.c.service_item_id)
         .outerjoin(priority_classes, priority_classes.c.id == tickets.c.priority_class_id)
         .outerjoin(holding, holding.c.id == tickets.c.window_id)
         .outerjoin(target, target.c.id == tickets.c.target_window_id)
+        .outerjoin(applicants, applicants.c.id == tickets.c.applicant_id)
     )
 
 
@@ -244,6 +267,14 @@ def ticket_to_wire(row: Any) -> dict[str, Any]:
         "finished_at": row.finished_at,
         "outcome": row.outcome,
         "transfer_count": row.transfer_count,
+        "applicant": (
+            {
+                "name": row.applicant_name,
+                "id_number_masked": mask_resident_id(row.applicant_id_number),
+            }
+            if row.applicant_name is not None
+            else None
+        ),
         "waiting_ahead": None,
         "version": row.version,
     }

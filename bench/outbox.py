@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from api_client import Client, Mutation
+from api_client import Client, Mutation, RetryPolicy
 from api_client.models import Ticket, TicketActionRequest, TicketIssue
 from backend.app import prepare_database
 from backend.db.engine import Database
@@ -79,7 +79,7 @@ class ServerProcess:
         command += ["--port", str(self.port), "--log-level", "warning"]
         env = {**os.environ, **FAST_HASH_ENV}
         self.process = await asyncio.create_subprocess_exec(*command, cwd=ROOT, env=env)
-        async with Client(self.base_url) as probe:
+        async with Client(self.base_url, retry=RetryPolicy(attempts=1)) as probe:
             for _ in range(600):
                 try:
                     await probe.healthz()

@@ -140,7 +140,8 @@ class World:
     ticket_numbers_a: set[str]
     case_a: int
     case_b: int
-    ids: dict[str, Any] = field(default_factory=dict)
+    rating_a: int
+    alarm_a: int
 
     def client(self, hall: str, role: str) -> httpx.AsyncClient:
         return self.clients[(hall, role)]
@@ -173,27 +174,43 @@ def intake(applicant_id: str = APPLICANT_ID) -> dict[str, Any]:
     }
 
 
+async def created(response: httpx.Response) -> dict[str, Any]:
+    assert response.status_code in (200, 201), response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
 @pytest.fixture(scope="module")
 async def world(two_halls: Backend) -> AsyncIterator[World]:
+    """Hall A gets waiting tickets (one with an applicant), a finished and rated ticket, a case
+    and a raised alarm; hall B gets a case of its own."""
     clients: dict[tuple[str, str], httpx.AsyncClient] = {}
     for hall, table in ((HALL_A, USERS_A), (HALL_B, USERS_B)):
         for role, (name, window) in table.items():
             clients[(hall, role)] = await two_halls.login(name, window, verify=False)
     terminal_a = clients[(HALL_A, "terminal")]
+    clerk_a = clients[(HALL_A, "clerk")]
     tickets = []
-    for _ in range(3):
-        response = await terminal_a.post(
-            "/api/v1/tickets", json={"service_item": ITEM}, headers=key()
+    for extra in ({"applicant_id_number": APPLICANT_ID}, {}, {}):
+        body = {"service_item": ITEM, **extra}
+        tickets.append(
+            await created(await terminal_a.post("/api/v1/tickets", json=body, headers=key()))
         )
-        assert response.status_code == 201, response.text
-        tickets.append(response.json())
+    done = tickets[2]["id"]
+    for action, body in (("call", None), ("start", None), ("finish", {"outcome": "completed"})):
+        await created(
+            await clerk_a.post(f"/api/v1/tickets/{done}/{action}", json=body, headers=key())
+        )
+    rating = await created(
+        await terminal_a.post("/api/v1/ratings", json={"ticket": done, "score": 2}, headers=key())
+    )
+    alarm = await created(await clerk_a.post("/api/v1/windows/W01/alarm", headers=key()))
     cases = {}
     for hall in (HALL_A, HALL_B):
         response = await clients[(hall, "portal")].post(
             "/api/v1/cases", json=intake(), headers=key()
         )
-        assert response.status_code == 201, response.text
-        cases[hall] = response.json()["id"]
+        cases[hall] = (await created(response))["id"]
     yield World(
         backend=two_halls,
         clients=clients,
@@ -201,6 +218,8 @@ async def world(two_halls: Backend) -> AsyncIterator[World]:
         ticket_numbers_a={t["number"] for t in tickets},
         case_a=cases[HALL_A],
         case_b=cases[HALL_B],
+        rating_a=rating["id"],
+        alarm_a=alarm["id"],
     )
     for client in clients.values():
         await client.aclose()
@@ -213,6 +232,7 @@ class Call:
     json: Any = None
     params: dict[str, Any] | None = None
     stream: bool = False
+    if_match: str | None = None
 
 
 @dataclass(frozen=True)
@@ -290,6 +310,61 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/cases/{case}"): Row(
         STAFF, lambda w: Call("GET", f"/api/v1/cases/{w.case_a}"), "refused"
     ),
+    ("PUT", "/api/v1/cases/{case}/materials/{material}"): Row(
+        STAFF,
+        lambda w: Call(
+            "PUT",
+            f"/api/v1/cases/{w.case_a}/materials/id_card",
+            {"status": "missing"},
+            if_match='"999"',
+        ),
+        "refused",
+    ),
+    ("POST", "/api/v1/cases/{case}/decisions"): Row(
+        STAFF,
+        lambda w: Call(
+            "POST", f"/api/v1/cases/{w.case_a}/decisions", {"decision": "accept"}, if_match='"999"'
+        ),
+        "refused",
+    ),
+    ("GET", "/api/v1/cases/{case}/notices/{notice}"): Row(
+        STAFF, lambda w: Call("GET", f"/api/v1/cases/{w.case_a}/notices/1.txt"), "refused"
+    ),
+    ("POST", "/api/v1/cases/{case}/reveal"): Row(
+        STAFF, lambda w: Call("POST", f"/api/v1/cases/{w.case_a}/reveal"), "refused"
+    ),
+    ("POST", "/api/v1/tickets/{ticket}/reveal"): Row(
+        STAFF, lambda w: Call("POST", f"/api/v1/tickets/{w.ticket_a}/reveal"), "refused"
+    ),
+    # e-licences: the city's licence registry, not a hall's data
+    ("GET", "/api/v1/e-licences"): Row(
+        STAFF, lambda w: Call("GET", "/api/v1/e-licences", params={"holder": APPLICANT_ID}), "n/a"
+    ),
+    # ratings (好差评)
+    ("POST", "/api/v1/ratings"): Row(
+        frozenset({"terminal", "portal", "admin"}),
+        lambda w: Call("POST", "/api/v1/ratings", {"ticket": w.ticket_a, "score": 5}),
+        "refused",
+    ),
+    ("GET", "/api/v1/ratings"): Row(STAFF, lambda w: Call("GET", "/api/v1/ratings"), "own"),
+    ("GET", "/api/v1/ratings/{rating}"): Row(
+        STAFF, lambda w: Call("GET", f"/api/v1/ratings/{w.rating_a}"), "refused"
+    ),
+    ("POST", "/api/v1/ratings/{rating}/responses"): Row(
+        STAFF,
+        lambda w: Call("POST", f"/api/v1/ratings/{w.rating_a}/responses", {"text": "Sorry."}),
+        "refused",
+    ),
+    # alarms
+    ("POST", "/api/v1/windows/{window}/alarm"): Row(
+        frozenset({"clerk"}), lambda w: Call("POST", "/api/v1/windows/W01/alarm"), "own"
+    ),
+    ("POST", "/api/v1/alarms/{alarm}/acknowledge"): Row(
+        frozenset({"supervisor", "admin"}),
+        lambda w: Call("POST", f"/api/v1/alarms/{w.alarm_a}/acknowledge"),
+        "refused",
+    ),
+    ("GET", "/api/v1/alarms"): Row(STAFF, lambda w: Call("GET", "/api/v1/alarms"), "own"),
     # events
     ("GET", "/api/v1/events"): Row(
         STAFF, lambda w: Call("GET", "/api/v1/events", params={"after": 0}, stream=True), "own"
@@ -335,6 +410,8 @@ def test_every_operation_has_a_row() -> None:
 
 async def send(client: httpx.AsyncClient, call: Call) -> httpx.Response:
     headers = key() if call.method in ("POST", "PUT", "PATCH", "DELETE") else {}
+    if call.if_match is not None:
+        headers["If-Match"] = call.if_match
     if call.stream:
         request = client.build_request(
             call.method, call.path, params=call.params, headers=headers, timeout=10

@@ -217,6 +217,8 @@ async def test_every_mutating_post_needs_a_key(backend: Backend) -> None:
                 .replace("{material}", "id_card")
                 .replace("{merge}", "1")
                 .replace("{notice}", "1")
+                .replace("{alarm}", "1")
+                .replace("{rating}", "1")
             )
             statuses = []
             for client in clients.values():

@@ -140,3 +140,6 @@ __all__ += [
     "TransferDecision",
     "WithdrawDecision",
 ]
+from api_client.models.alarms import Alarm, AlarmList, AlarmRaise, PersonalData  # noqa: E402
+
+__all__ += ["Alarm", "AlarmList", "AlarmRaise", "PersonalData"]

@@ -27,6 +27,9 @@ class TicketIssue(RequestModel):
     applicant_id_number: ResidentId | None = Field(
         default=None, description="Resident ID read from the applicant's card, if swiped."
     )
+    applicant_name: str | None = Field(
+        default=None, min_length=1, max_length=100, description="Name read from the same card."
+    )
     appointment_at: datetime | None = Field(
         default=None, description="Appointment time for appointment holders."
     )
@@ -37,6 +40,7 @@ class WalkIn(RequestModel):
 
     service_item: str = Field(max_length=32)
     applicant_id_number: ResidentId | None = None
+    applicant_name: str | None = Field(default=None, min_length=1, max_length=100)
 
 
 class TicketActionRequest(RequestModel):
@@ -50,6 +54,11 @@ class TicketActionRequest(RequestModel):
     )
     outcome: TicketOutcome | None = Field(default=None, description="finish: required.")
     note: str | None = Field(default=None, max_length=500)
+
+
+class TicketApplicant(ResponseModel):
+    name: str
+    id_number_masked: str
 
 
 class Ticket(ResponseModel):
@@ -74,6 +83,9 @@ class Ticket(ResponseModel):
     finished_at: datetime | None = None
     outcome: TicketOutcome | None = None
     transfer_count: int = 0
+    applicant: TicketApplicant | None = Field(
+        default=None, description="The applicant, when known (ID number masked)."
+    )
     waiting_ahead: int | None = Field(
         default=None, description="Tickets ahead in the same queue (only when issued)."
     )

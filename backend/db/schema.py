@@ -420,3 +420,17 @@ rating_responses = Table(
     _ts("at", nullable=False),
     Index("ix_rating_responses_rating", "rating_id"),
 )
+
+alarms = Table(
+    "alarms",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hall_id", ForeignKey("halls.id"), nullable=False),
+    Column("window_id", ForeignKey("windows.id"), nullable=False),
+    Column("raised_by", ForeignKey("users.id"), nullable=False),
+    _ts("raised_at", nullable=False),
+    Column("note", String(200)),
+    Column("acknowledged_by", ForeignKey("users.id")),
+    _ts("acknowledged_at"),
+    Index("ix_alarms_hall_open", "hall_id", "acknowledged_at"),
+)

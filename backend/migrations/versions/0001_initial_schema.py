@@ -231,6 +231,31 @@ def upgrade() -> None:
         sa.UniqueConstraint("hall_id", "code", name=op.f("uq_windows_hall_id")),
     )
     op.create_table(
+        "alarms",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("hall_id", sa.Integer(), nullable=False),
+        sa.Column("window_id", sa.Integer(), nullable=False),
+        sa.Column("raised_by", sa.Integer(), nullable=False),
+        sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("note", sa.String(length=200), nullable=True),
+        sa.Column("acknowledged_by", sa.Integer(), nullable=True),
+        sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["acknowledged_by"], ["users.id"], name=op.f("fk_alarms_acknowledged_by_users")
+        ),
+        sa.ForeignKeyConstraint(["hall_id"], ["halls.id"], name=op.f("fk_alarms_hall_id_halls")),
+        sa.ForeignKeyConstraint(
+            ["raised_by"], ["users.id"], name=op.f("fk_alarms_raised_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["window_id"], ["windows.id"], name=op.f("fk_alarms_window_id_windows")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_alarms")),
+    )
+    with op.batch_alter_table("alarms", schema=None) as batch_op:
+        batch_op.create_index("ix_alarms_hall_open", ["hall_id", "acknowledged_at"], unique=False)
+
+    op.create_table(
         "materials",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("service_item_id", sa.Integer(), nullable=False),
@@ -523,6 +548,10 @@ def downgrade() -> None:
     op.drop_table("ticket_counters")
     op.drop_table("sessions")
     op.drop_table("materials")
+    with op.batch_alter_table("alarms", schema=None) as batch_op:
+        batch_op.drop_index("ix_alarms_hall_open")
+
+    op.drop_table("alarms")
     op.drop_table("windows")
     op.drop_table("service_items")
     with op.batch_alter_table("rating_responses", schema=None) as batch_op:
