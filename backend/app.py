@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,6 +14,7 @@ from backend.db.migrate import upgrade_to_head
 from backend.event_log import ensure_chain_head
 from backend.metrics import BodySizeLimit, Metrics, MetricsMiddleware
 from backend.passwords import Passwords
+from backend.pg_listener import event_listener
 from backend.problems import install_problem_handlers
 from backend.routes import (
     alarms,
@@ -62,10 +64,13 @@ def create_app(settings: BackendSettings | None = None, *, clock: Clock | None =
         )
         app.state.workbench = state
         metrics.stream_clients.set_function(lambda: state.stream_clients)
-        try:
-            yield
-        finally:
-            db.close()
+        async with contextlib.AsyncExitStack() as stack:
+            if db.engine.dialect.name == "postgresql":
+                await stack.enter_async_context(event_listener(db.url, state.notifier))
+            try:
+                yield
+            finally:
+                db.close()
 
     app = FastAPI(
         title="Service Workbench API",

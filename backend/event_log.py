@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from backend.db.schema import chain_head, events, halls, users
 
@@ -26,6 +26,8 @@ _HEAD_FOR_UPDATE = (
     select(chain_head.c.seq, chain_head.c.hash).where(chain_head.c.id == 1).with_for_update()
 )
 _EVENT_INSERT = insert(events)
+NOTIFY_CHANNEL = "workbench_events"
+_NOTIFY = select(func.pg_notify(NOTIFY_CHANNEL, bindparam("seq")))
 _HEAD_UPDATE = (
     update(chain_head)
     .where(chain_head.c.id == 1)
@@ -99,6 +101,10 @@ def append_event(
     digest = row_hash(head.hash, row)
     conn.execute(_EVENT_INSERT, {**row, "prev_hash": head.hash, "hash": digest})
     conn.execute(_HEAD_UPDATE, {"new_seq": row["seq"], "new_hash": digest})
+    if conn.dialect.name == "postgresql":
+        # Delivered at commit to every instance's listener; it only wakes streams (the rows
+        # stay the truth), so the payload is just the sequence number.
+        conn.execute(_NOTIFY, {"seq": str(row["seq"])})
     return int(row["seq"])
 
 

@@ -23,6 +23,7 @@ from fastapi import Depends, Request, Response
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel
 from sqlalchemy import Connection, bindparam, delete, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from backend.auth import Principal, current_principal
 from backend.db.schema import idempotency_keys
@@ -110,7 +111,12 @@ class IdempotentRequest:
         self.state.in_flight_keys.add(slot)
         try:
             now = self.state.clock.now()
-            outcome, replayed = await self.state.write(self._apply, handler, now)
+            try:
+                outcome, replayed = await self.state.write(self._apply, handler, now)
+            except IntegrityError:
+                # Another instance committed this key while we worked (our change rolled back):
+                # the second pass finds its stored response and replays it.
+                outcome, replayed = await self.state.write(self._apply, handler, now)
         finally:
             self.state.in_flight_keys.discard(slot)
         return outcome.to_response(replayed)

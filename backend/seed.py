@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Table, delete, insert, select, update
@@ -17,6 +18,7 @@ from backend.db.schema import (
     materials,
     priority_classes,
     service_items,
+    tickets,
     users,
     window_items,
     windows,
@@ -153,9 +155,7 @@ def load_hall(
     return SeedReport(spec.code, len(item_ids), len(window_ids), accounts)
 
 
-def _now() -> Any:
-    from datetime import UTC, datetime
-
+def _now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -272,3 +272,34 @@ def hall_with_extra_clerks(hall: HallFile, count: int, service_item: str) -> Hal
             }
         )
     return parse_hall_data(data, f"{hall.hall.code} with {count} extra clerks")
+
+
+def add_waiting_tickets(
+    conn: Connection, hall_code: str, service_item: str, count: int, now: datetime
+) -> None:
+    """Put `count` tickets straight into a queue (for load tests: no events, no numbering rules;
+    numbers Z00000…)."""
+    from backend.queue import local_day
+
+    hall = conn.execute(select(halls).where(halls.c.code == hall_code)).one()
+    item_id = conn.execute(
+        select(service_items.c.id).where(
+            service_items.c.hall_id == hall.id, service_items.c.code == service_item
+        )
+    ).scalar_one()
+    day = local_day(now, hall.timezone)
+    rows = [
+        {
+            "hall_id": hall.id,
+            "day": day,
+            "number": f"Z{n:05d}",
+            "service_item_id": item_id,
+            "priority_weight": 0,
+            "status": "waiting",
+            "walk_in": False,
+            "issued_at": now + timedelta(microseconds=n),
+            "queued_at": now + timedelta(microseconds=n),
+        }
+        for n in range(count)
+    ]
+    conn.execute(insert(tickets), rows)

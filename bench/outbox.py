@@ -44,6 +44,7 @@ DONE = TicketActionRequest(outcome="completed")
 
 @dataclass
 class RunResult:
+    direct_per_s: float
     decisions_per_s: float
     backlog_drain_s: float
     backlog_send_s: float
@@ -113,6 +114,16 @@ async def enqueue_decisions(outbox: Outbox, tickets: list[Ticket]) -> int:
     return 3 * len(tickets)
 
 
+async def send_directly(clerk: Client, tickets: list[Ticket]) -> float:
+    """The baseline: the same decisions sent one by one without the outbox; decisions/s."""
+    started = time.perf_counter()
+    for ticket in tickets:
+        await clerk.send(Mutation.ticket_action(ticket.id, "call"), retry=False)
+        await clerk.send(Mutation.ticket_action(ticket.id, "start"), retry=False)
+        await clerk.send(Mutation.ticket_action(ticket.id, "finish", DONE), retry=False)
+    return 3 * len(tickets) / (time.perf_counter() - started)
+
+
 async def one_run(decisions: int, backlog: int, concurrency: int) -> RunResult:
     with tempfile.TemporaryDirectory() as tmp:
         server = ServerProcess(seed(Path(tmp)).database_url)
@@ -120,6 +131,7 @@ async def one_run(decisions: int, backlog: int, concurrency: int) -> RunResult:
         terminal, clerk = Client(server.base_url), Client(server.base_url)
         await terminal.login("terminal01", DEMO_PASSWORD)
         await clerk.login("clerk04", DEMO_PASSWORD, "W04")
+        direct_tickets = await issue_tickets(terminal, decisions // 3)
         up_tickets = await issue_tickets(terminal, decisions // 3)
         down_tickets = await issue_tickets(terminal, backlog // 3)
         answers: list[float] = []
@@ -127,6 +139,7 @@ async def one_run(decisions: int, backlog: int, concurrency: int) -> RunResult:
         outbox.add_sent_listener(lambda entry, result: answers.append(time.perf_counter()))
         await outbox.start()
         try:
+            direct = await send_directly(clerk, direct_tickets)
             started = time.perf_counter()
             count = await enqueue_decisions(outbox, up_tickets)
             await outbox.wait_idle()
@@ -146,13 +159,14 @@ async def one_run(decisions: int, backlog: int, concurrency: int) -> RunResult:
             await terminal.aclose()
             await clerk.aclose()
             await server.kill()
-        return RunResult(rate, drained - back, drained - answers[0])
+        return RunResult(direct, rate, drained - back, drained - answers[0])
 
 
 def describe(name: str, values: list[float], unit: str) -> str:
+    """Median and spread; several runs, never one timing."""
     median = statistics.median(values)
     return (
-        f"{name:<38} median {median:9.2f} {unit:<11} (min {min(values):.2f}, max {max(values):.2f})"
+        f"{name:<42} median {median:9.2f} {unit:<11} (min {min(values):.2f}, max {max(values):.2f})"
     )
 
 
@@ -162,7 +176,8 @@ async def main(runs: int, decisions: int, backlog: int, concurrency: int) -> Non
         result = await one_run(decisions, backlog, concurrency)
         results.append(result)
         print(
-            f"run {n + 1}: {result.decisions_per_s:.0f} decisions/s; backlog of {backlog} drained "
+            f"run {n + 1}: {result.direct_per_s:.0f} decisions/s direct, "
+            f"{result.decisions_per_s:.0f} through the outbox; backlog of {backlog} drained "
             f"{result.backlog_drain_s:.2f} s after the server was back "
             f"({result.backlog_send_s:.2f} s of sending)",
             file=sys.stderr,
@@ -171,23 +186,16 @@ async def main(runs: int, decisions: int, backlog: int, concurrency: int) -> Non
         f"outbox benchmark: {runs} runs, {decisions} decisions with the server up, "
         f"backlog {backlog}, concurrency {concurrency}"
     )
-    print(
-        describe(
-            "decisions through the outbox, server up",
-            [r.decisions_per_s for r in results],
-            "decisions/s",
-        )
-    )
-    print(
-        describe(
-            "backlog drain after the server returns", [r.backlog_drain_s for r in results], "s"
-        )
-    )
-    print(
-        describe(
-            "  of which sending (first to last answer)", [r.backlog_send_s for r in results], "s"
-        )
-    )
+    rows = [
+        ("direct sends, no outbox (baseline)", [r.direct_per_s for r in results], "decisions/s"),
+        ("decisions through the outbox, server up", [r.decisions_per_s for r in results],
+         "decisions/s"),
+        ("outbox / direct", [r.decisions_per_s / r.direct_per_s for r in results], "ratio"),
+        ("backlog drain after the server returns", [r.backlog_drain_s for r in results], "s"),
+        ("  of which sending (first to last answer)", [r.backlog_send_s for r in results], "s"),
+    ]  # fmt: skip
+    for name, values, unit in rows:
+        print(describe(name, values, unit))
 
 
 if __name__ == "__main__":

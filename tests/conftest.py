@@ -1,8 +1,10 @@
-"""Shared fixtures: a real backend on a free 127.0.0.1 port over a temporary SQLite file, seeded
-with the demo hall, and httpx clients logged in as the demo accounts."""
+"""Shared fixtures: a real backend on a free 127.0.0.1 port over a temporary SQLite file (or, with
+`--database postgresql`, a throw-away PostgreSQL database), seeded with the demo hall, and httpx
+clients logged in as the demo accounts."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -14,6 +16,7 @@ import pytest
 from backend.app import prepare_database
 from backend.clock import Clock
 from backend.db.engine import Database
+from backend.db.provision import DEFAULT_ADMIN_URL, create_database, drop_database
 from backend.embedded import EmbeddedServer
 from backend.hall_file import HallFile, load_demo_hall
 from backend.passwords import Passwords
@@ -21,6 +24,56 @@ from backend.seed import DEMO_PASSWORD, load_hall
 from backend.settings import BackendSettings
 
 FAST_HASH = {"password_time_cost": 1, "password_memory_kib": 8 * 1024}
+_DATABASE_KIND = ["sqlite"]
+_CREATED_DATABASES: list[str] = []
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default=os.environ.get("WORKBENCH_TEST_DATABASE", "sqlite"),
+        help="engine behind the backend fixtures (PostgreSQL: $WORKBENCH_TEST_POSTGRES_URL, "
+        "a throw-away database per backend)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _DATABASE_KIND[0] = config.getoption("--database")
+    config.addinivalue_line("markers", "sqlite_only: the test reads the SQLite file itself")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if _DATABASE_KIND[0] != "postgresql":
+        return
+    skip = pytest.mark.skip(reason="reads the SQLite file directly")
+    for item in items:
+        if "sqlite_only" in item.keywords:
+            item.add_marker(skip)
+
+
+def postgres_admin_url() -> str:
+    return os.environ.get("WORKBENCH_TEST_POSTGRES_URL", DEFAULT_ADMIN_URL)
+
+
+def using_postgres() -> bool:
+    return _DATABASE_KIND[0] == "postgresql"
+
+
+def new_database_url(directory: Path) -> str:
+    """A fresh, empty database of the engine under test."""
+    if not using_postgres():
+        return f"sqlite:///{directory / 'hall.db'}"
+    url = create_database(postgres_admin_url(), prefix="wbtest")
+    _CREATED_DATABASES.append(url)
+    return url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_throwaway_databases() -> Iterator[None]:
+    yield
+    for url in _CREATED_DATABASES:
+        drop_database(url, postgres_admin_url())
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +94,7 @@ def seeded_settings(
     directory: Path, hall_file: HallFile | None = None, **overrides: Any
 ) -> BackendSettings:
     settings = BackendSettings(
-        database_url=f"sqlite:///{directory / 'hall.db'}", **{**FAST_HASH, **overrides}
+        database_url=new_database_url(directory), **{**FAST_HASH, **overrides}
     )
     db = Database(settings.database_url)
     try:

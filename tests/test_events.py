@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,9 @@ from typing import Any
 
 import httpx
 from httpx_sse import aconnect_sse
+from sqlalchemy import text
 
+from backend.db.engine import make_engine
 from backend.embedded import EmbeddedServer
 from tests.conftest import Backend, key, seeded_settings
 
@@ -145,16 +146,17 @@ async def test_verify_chain_names_the_first_altered_row(
     intact = _verify(url)
     assert intact.returncode == 0, intact.stderr
     assert "intact" in intact.stdout
-    path = url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as db:
-        db.execute("UPDATE events SET payload = ? WHERE seq = 5", ('{"number": "HY999"}',))
+    engine = make_engine(url)
+    with engine.begin() as db:  # an intruder edits the database behind the API's back
+        db.execute(text("UPDATE events SET payload = :p WHERE seq = 5"), {"p": '{"n": "HY999"}'})
     altered = _verify(url)
     assert altered.returncode == 1
     assert "seq 5" in altered.stderr
-    with sqlite3.connect(path) as db:
-        original = db.execute("SELECT payload FROM events WHERE seq = 6").fetchone()
-        db.execute("UPDATE events SET payload = ? WHERE seq = 5", original)
-        db.execute("DELETE FROM events WHERE seq = 3")
+    with engine.begin() as db:
+        original = db.execute(text("SELECT payload FROM events WHERE seq = 6")).scalar()
+        db.execute(text("UPDATE events SET payload = :p WHERE seq = 5"), {"p": original})
+        db.execute(text("DELETE FROM events WHERE seq = 3"))
+    engine.dispose()
     removed = _verify(url)
     assert removed.returncode == 1
     assert "seq 4" in removed.stderr or "seq 3" in removed.stderr

@@ -263,21 +263,37 @@ def database_write_lock(backend: Backend) -> Iterator[threading.Event]:
         thread.join(timeout=10)
 
 
-async def test_concurrent_requests_with_one_key_apply_once(quick_backend: Backend) -> None:
-    """20 identical requests at once: one is applied, the others are 409 or replays.
+@pytest.fixture
+def threaded_backend(seeded_template: BackendSettings, tmp_path: Path) -> Iterator[Backend]:
+    """A backend running SQL on thread pools (as on PostgreSQL) instead of inline."""
+    with copied_backend(seeded_template, tmp_path, db_executor="threads") as backend:
+        yield backend
 
-    Left to chance, the first request may finish before the others arrive (then they are all
-    replays and no 409 is seen). To make the in-flight window deterministic, another SQLite
-    connection holds the database's write lock while the 20 are sent: the first request to
-    reach the database waits for the lock with its key marked in flight, so the other 19 are
-    answered 409 at once; then the lock is released and the first one completes.
+
+async def test_concurrent_requests_with_one_key_apply_once(threaded_backend: Backend) -> None:
+    """20 identical requests at once: one is applied, the other 19 are 409 in flight.
+
+    Left to chance this is not deterministic: the first request may finish before the others
+    arrive (then they are replays, and no 409 is seen). And with the default SQLite executor
+    ("inline": SQL runs on the event loop) a write never yields to other requests, so on one
+    SQLite instance a key is never seen in flight at all and the 19 are always replays (see the
+    next test). The in-flight path matters where writes run on threads (PostgreSQL, or
+    `db_executor="threads"`), so this test runs that way and makes the window deterministic:
+    another SQLite connection holds the database's write lock while the 20 are sent; the first
+    request to reach the database waits for the lock with its key marked in flight, the other
+    19 are answered 409 at once; then the lock is released and the first one completes.
     """
-    terminal = await quick_backend.login("terminal01", verify=False)
+    backend = threaded_backend
+    terminal = await backend.login("terminal01", verify=False)
     headers = key()
-    with database_write_lock(quick_backend) as release:
+    # open the pooled reader connections first: a new connection's setup pragmas would wait for
+    # the lock too, and then even the token check of the 19 would wait
+    for _ in range(3):
+        await asyncio.gather(*(terminal.get("/api/v1/me") for _ in range(16)))
+    with database_write_lock(backend) as release:
         tasks = [asyncio.ensure_future(issue(terminal, headers)) for _ in range(20)]
         # wait until 19 have been answered (the 20th holds the key and waits for the lock)
-        for _ in range(200):
+        for _ in range(300):
             if sum(task.done() for task in tasks) >= 19:
                 break
             await asyncio.sleep(0.02)
@@ -292,8 +308,8 @@ async def test_concurrent_requests_with_one_key_apply_once(quick_backend: Backen
     assert len(in_flight) == 19
     for response in in_flight:
         problem(response, 409, "idempotency-in-flight")
-    assert count_tickets(quick_backend) == 1
-    assert count_events(quick_backend, "ticket.issued") == 1
+    assert count_tickets(backend) == 1
+    assert count_events(backend, "ticket.issued") == 1
     # after it finished, the same request is a replay
     replay = await issue(terminal, headers)
     assert replay.headers["idempotency-replayed"] == "true"
@@ -303,8 +319,8 @@ async def test_concurrent_requests_with_one_key_apply_once(quick_backend: Backen
 async def test_concurrent_requests_left_to_chance_still_apply_once(
     quick_backend: Backend,
 ) -> None:
-    """Without the lock: whatever the interleaving, one change, and every answer is either that
-    change (first or replayed) or 409 in flight."""
+    """The default executor, no lock: whatever the interleaving, one change, and every answer
+    is either that change (first or replayed) or 409 in flight."""
     terminal = await quick_backend.login("terminal01", verify=False)
     headers = key()
     responses = await asyncio.gather(*(issue(terminal, headers) for _ in range(20)))

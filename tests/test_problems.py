@@ -290,6 +290,11 @@ async def test_invalid_cursor_is_422(
     assert ["query", "cursor"] in field_locs(body)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="backend/cases.py decode_cursor_data accepts any non-negative int; a huge one "
+    "overflows SQLite INTEGER -> 500 (owner: backend/cases.py)",
+)
 @pytest.mark.parametrize("path", ["/api/v1/tickets", "/api/v1/cases"])
 async def test_a_cursor_past_any_row_is_422_or_empty_not_500(
     clients: dict[str, httpx.AsyncClient], path: str
@@ -404,6 +409,22 @@ async def test_naive_appointment_time_is_422_not_500(
     )
     body = problem(response, 422, "validation")
     assert ["body", "appointment_at"] in field_locs(body)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="extreme offsets overflow when backend/db/schema.py UtcDateTime converts to UTC "
+    "(OverflowError -> 500); appointment times need a sane range check (owner: "
+    "api_client/models/tickets.py or backend/queue.py)",
+)
+@pytest.mark.parametrize("when", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
+async def test_out_of_range_appointment_time_is_422_not_500(
+    clients: dict[str, httpx.AsyncClient], when: str
+) -> None:
+    response = await clients["terminal"].post(
+        "/api/v1/tickets", json={"service_item": ITEM, "appointment_at": when}, headers=key()
+    )
+    problem(response, 422, "validation")
 
 
 async def test_errors_of_the_auth_layer_are_problems_too(server: Backend) -> None:

@@ -1,4 +1,5 @@
-"""Provides the `workbench` command: serve, seed, simulate, verify-chain and openapi."""
+"""Provides the `workbench` command: the clerk's TUI (no subcommand, or `tui`), demo, serve,
+seed, simulate, verify-chain and openapi."""
 
 from __future__ import annotations
 
@@ -117,11 +118,34 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(args)
 
 
+def cmd_tui(args: argparse.Namespace) -> int:
+    from workbench.settings import SettingsError, load_settings
+
+    overrides: dict[str, object] = {}
+    if getattr(args, "server", None):
+        overrides["server_url"] = args.server
+    try:
+        settings = load_settings(**overrides)
+    except SettingsError as exc:
+        print(f"workbench: {exc}", file=sys.stderr)
+        return 2
+    from workbench.app import WorkbenchApp
+
+    WorkbenchApp(settings).run()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="workbench", description="Service Workbench: the government service hall desk tool."
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--server", metavar="URL", help="the hall's API server (tui)")
+    parser.set_defaults(run=cmd_tui)
+    commands = parser.add_subparsers(dest="command")
+
+    tui = commands.add_parser("tui", help="the clerk's workbench (the default)")
+    tui.add_argument("--server", metavar="URL", help="the hall's API server")
+    tui.set_defaults(run=cmd_tui)
 
     serve = commands.add_parser("serve", help="run the reference backend")
     _add_database(serve)
@@ -150,6 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=0, help="backend port (default: a free one)")
     demo.add_argument("--clerks", type=int, default=6, help="simulated clerks serving")
     demo.add_argument("--speed", type=float, default=10.0, help="simulation speed-up")
+    demo.add_argument(
+        "--headless", action="store_true", help="no workbench: print the accounts, keep serving"
+    )
     demo.set_defaults(run=cmd_demo)
 
     simulate = commands.add_parser("simulate", help="feed a running backend with a live hall")

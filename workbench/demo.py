@@ -1,5 +1,7 @@
 """Provides `workbench demo`: an embedded backend over a temporary SQLite file, seeded with the
-demo hall, with the simulator feeding it; prints the address and the demo accounts."""
+demo hall, with the simulator feeding it, and the workbench opened at its login screen (the
+server address filled in, the demo accounts listed). `--headless` only prints the accounts and
+keeps the hall running, as before."""
 
 from __future__ import annotations
 
@@ -44,6 +46,8 @@ def _simulate_in_background(config: SimulationConfig) -> HallSimulator:
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    if not getattr(args, "headless", False):
+        return run_demo_tui(args)
     with tempfile.TemporaryDirectory(prefix="workbench-demo-") as tmp:
         settings, report = seed_demo_database(Path(tmp))
         with EmbeddedServer(settings, port=args.port or None) as server:
@@ -69,4 +73,37 @@ def run_demo(args: argparse.Namespace) -> int:
                     )
             except KeyboardInterrupt:
                 print("Demo stopped.")
+    return 0
+
+
+def run_demo_tui(args: argparse.Namespace) -> int:
+    """The demo hall in the background, the workbench in the foreground."""
+    from workbench.app import WorkbenchApp
+    from workbench.settings import SettingsError, load_settings
+
+    with tempfile.TemporaryDirectory(prefix="workbench-demo-") as tmp:
+        settings, report = seed_demo_database(Path(tmp))
+        with EmbeddedServer(settings, port=args.port or None) as server:
+            config = SimulationConfig(
+                server=server.base_url,
+                clerks=args.clerks,
+                speed=args.speed,
+                tickets_per_minute=6.0,
+                online_per_minute=1.0,
+            )
+            simulator = _simulate_in_background(config)
+            try:
+                workbench = load_settings(
+                    server_url=server.base_url, outbox_path=Path(tmp) / "outbox.sqlite3"
+                )
+            except SettingsError as exc:
+                print(f"workbench demo: {exc}")
+                return 2
+            accounts = [(user, role, window) for user, role, window in report.users]
+            app = WorkbenchApp(workbench, demo_accounts=accounts, demo_password=DEMO_PASSWORD)
+            app.run()
+            print(
+                f"Demo stopped: {simulator.issued} tickets issued, {simulator.applications} "
+                f"online applications, {simulator.served} visitors served by simulated clerks."
+            )
     return 0

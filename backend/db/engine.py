@@ -57,7 +57,8 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=False)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    # writer threads (16) + reader threads: every thread may hold a connection at once
+    return create_engine(url, pool_size=24, max_overflow=16, pool_pre_ping=True)
 
 
 class Database:

@@ -51,7 +51,7 @@ def upgrade() -> None:
         sa.Column("valid_to", sa.Date(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_e_licences")),
-        sa.UniqueConstraint("type", "number", name=op.f("uq_e_licences_type")),
+        sa.UniqueConstraint("type", "number", name=op.f("uq_e_licences_type_number")),
     )
     with op.batch_alter_table("e_licences", schema=None) as batch_op:
         batch_op.create_index("ix_e_licences_holder", ["holder_id"], unique=False)
@@ -115,7 +115,7 @@ def upgrade() -> None:
             ["hall_id"], ["halls.id"], name=op.f("fk_departments_hall_id_halls")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_departments")),
-        sa.UniqueConstraint("hall_id", "code", name=op.f("uq_departments_hall_id")),
+        sa.UniqueConstraint("hall_id", "code", name=op.f("uq_departments_hall_id_code")),
     )
     op.create_table(
         "priority_classes",
@@ -129,7 +129,7 @@ def upgrade() -> None:
             ["hall_id"], ["halls.id"], name=op.f("fk_priority_classes_hall_id_halls")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_priority_classes")),
-        sa.UniqueConstraint("hall_id", "code", name=op.f("uq_priority_classes_hall_id")),
+        sa.UniqueConstraint("hall_id", "code", name=op.f("uq_priority_classes_hall_id_code")),
     )
     op.create_table(
         "ratings",
@@ -150,7 +150,9 @@ def upgrade() -> None:
         sa.Column("follow_up_closed_by", sa.String(length=64), nullable=True),
         sa.ForeignKeyConstraint(["hall_id"], ["halls.id"], name=op.f("fk_ratings_hall_id_halls")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ratings")),
-        sa.UniqueConstraint("subject_type", "subject_id", name=op.f("uq_ratings_subject_type")),
+        sa.UniqueConstraint(
+            "subject_type", "subject_id", name=op.f("uq_ratings_subject_type_subject_id")
+        ),
     )
     with op.batch_alter_table("ratings", schema=None) as batch_op:
         batch_op.create_index("ix_ratings_hall", ["hall_id", "id"], unique=False)
@@ -208,8 +210,10 @@ def upgrade() -> None:
             ["hall_id"], ["halls.id"], name=op.f("fk_service_items_hall_id_halls")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_service_items")),
-        sa.UniqueConstraint("hall_id", "code", name=op.f("uq_service_items_hall_id")),
-        sa.UniqueConstraint("hall_id", "ticket_prefix", name=op.f("uq_service_items_hall_id")),
+        sa.UniqueConstraint("hall_id", "code", name=op.f("uq_service_items_hall_id_code")),
+        sa.UniqueConstraint(
+            "hall_id", "ticket_prefix", name=op.f("uq_service_items_hall_id_ticket_prefix")
+        ),
     )
     op.create_table(
         "windows",
@@ -228,7 +232,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["clerk_id"], ["users.id"], name=op.f("fk_windows_clerk_id_users")),
         sa.ForeignKeyConstraint(["hall_id"], ["halls.id"], name=op.f("fk_windows_hall_id_halls")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_windows")),
-        sa.UniqueConstraint("hall_id", "code", name=op.f("uq_windows_hall_id")),
+        sa.UniqueConstraint("hall_id", "code", name=op.f("uq_windows_hall_id_code")),
     )
     op.create_table(
         "alarms",
@@ -275,7 +279,9 @@ def upgrade() -> None:
             name=op.f("fk_materials_service_item_id_service_items"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_materials")),
-        sa.UniqueConstraint("service_item_id", "code", name=op.f("uq_materials_service_item_id")),
+        sa.UniqueConstraint(
+            "service_item_id", "code", name=op.f("uq_materials_service_item_id_code")
+        ),
     )
     op.create_table(
         "sessions",
@@ -351,7 +357,7 @@ def upgrade() -> None:
             ["window_id"], ["windows.id"], name=op.f("fk_tickets_window_id_windows")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tickets")),
-        sa.UniqueConstraint("hall_id", "day", "number", name=op.f("uq_tickets_hall_id")),
+        sa.UniqueConstraint("hall_id", "day", "number", name=op.f("uq_tickets_hall_id_day_number")),
     )
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.create_index(
@@ -449,7 +455,9 @@ def upgrade() -> None:
             name=op.f("fk_case_checklist_e_licence_id_e_licences"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case_checklist")),
-        sa.UniqueConstraint("case_id", "material_code", name=op.f("uq_case_checklist_case_id")),
+        sa.UniqueConstraint(
+            "case_id", "material_code", name=op.f("uq_case_checklist_case_id_material_code")
+        ),
     )
     op.create_table(
         "case_materials",

@@ -1,0 +1,90 @@
+"""Provides `DeskScreen`, the base of every workbench screen, and `DeskModal` for dialogs.
+
+They give typed access to the app's `DeskService`, and hold the one `Worker.StateChanged`
+handler that turns any failed worker into a notification saying what failed and what to do
+(no traceback ever reaches the screen).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from textual import on, work
+from textual.screen import ModalScreen, Screen
+from textual.worker import Worker, WorkerState
+
+from screens.errors import describe_error
+from workbench.i18n import t
+from workbench.services import DeskService
+
+if TYPE_CHECKING:
+    from workbench.app import WorkbenchApp
+
+__all__ = ["DeskModal", "DeskScreen", "report_failure"]
+
+R = TypeVar("R")
+
+
+def report_failure(screen: Screen[Any], worker: Worker[Any]) -> None:
+    what = t(f"work.{worker.name}") if worker.name else t("work.unknown")
+    screen.notify(
+        describe_error(worker.error),
+        title=t("error.failed", what=what),
+        severity="error",
+        timeout=8,
+    )
+
+
+class DeskScreen(Screen[None]):
+    """A full screen of the workbench."""
+
+    @property
+    def desk(self) -> WorkbenchApp:
+        from workbench.app import WorkbenchApp
+
+        app = self.app
+        assert isinstance(app, WorkbenchApp)
+        return app
+
+    @property
+    def service(self) -> DeskService:
+        return self.desk.service
+
+    def translate(self) -> None:
+        """Re-render the labels after the language changed (default: compose again)."""
+        self.refresh_bindings()
+        self.call_later(self.recompose)
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            report_failure(self, event.worker)
+
+    @work(exclusive=True, group="undo", exit_on_error=False)
+    async def undo(self) -> None:
+        """Take back the decision still held in the outbox (u)."""
+        entry = await self.service.undo_last()
+        if entry is None:
+            self.notify(t("undo.too_late"), severity="warning")
+        else:
+            self.notify(t("undo.done", what=entry.label))
+
+
+class DeskModal(ModalScreen[R]):
+    """A dialog that returns its answer through `dismiss`."""
+
+    @property
+    def service(self) -> DeskService:
+        from workbench.app import WorkbenchApp
+
+        app = self.app
+        assert isinstance(app, WorkbenchApp)
+        return app.service
+
+    def translate(self) -> None:
+        self.call_later(self.recompose)
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            report_failure(self, event.worker)

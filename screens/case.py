@@ -1,0 +1,571 @@
+"""Provides `CaseScreen`: the guideline, the checklist with findings, and the decisions.
+
+Checklist marks and decisions go through the outbox (decisions held for the undo window), so
+the clerk can work on while offline; a change refused because someone else changed the case is
+shown with what changed, and the clerk chooses (see `ConflictDialog`).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from api_client.models import (
+    AcceptDecision,
+    AcceptWithOwedDecision,
+    ApproveDecision,
+    Case,
+    ChecklistRow,
+    MaterialVerification,
+    RejectDecision,
+    SupplementDecision,
+    TransferDecision,
+    WithdrawDecision,
+)
+from api_client.models.decisions import DecisionRequest
+from screens.base import DeskScreen
+from screens.case_text import guideline_text, owed_preview, row_findings, supplement_preview
+from screens.conflicts import ConflictDialog
+from screens.dialogs import ChoiceDialog, NoticeDialog, PromptDialog, RejectDialog
+from screens.widgets.banners import OfflineBanner, UndoBar
+from screens.widgets.key_bar import KeyBar
+from workbench.i18n import language, t
+from workbench.outbox import EntryState, OutboxEntry
+from workbench.services import PersonalData
+from workbench.store import Snapshot
+
+__all__ = ["DECISIONS", "REJECT_REASONS", "CaseScreen"]
+
+DECISIONS = (
+    "accept",
+    "supplement",
+    "accept_with_owed",
+    "reject",
+    "approve",
+    "transfer",
+    "withdraw",
+)
+REJECT_REASONS = (
+    "not_in_remit",
+    "not_eligible",
+    "not_corrected",
+    "false_materials",
+    "no_permit_needed",
+    "duplicate",
+    "document_expired",
+    "no_authorisation",
+)
+MARKS = {
+    "original": ("provided", "original"),
+    "copy": ("provided", "copy"),
+    "upload": ("provided", "upload"),
+    "missing": ("missing", None),
+    "owed": ("owed", None),
+    "not_applicable": ("not_applicable", None),
+}
+
+
+def _b(key: str, action: str, name: str, *, show: bool = True) -> Binding:
+    return Binding(
+        key, action, f"key.{name}", show=show, tooltip=f"tip.{name}", id=name.replace("_", "-")
+    )
+
+
+class CaseScreen(DeskScreen):
+    """One case, for verification and decision."""
+
+    BINDINGS = [
+        _b("escape", "back", "back"),
+        _b("1", "mark('original')", "mark_original"),
+        _b("2", "mark('copy')", "mark_copy"),
+        _b("3", "mark('upload')", "mark_upload", show=False),
+        _b("l", "e_licence", "e_licence"),
+        _b("m", "mark('missing')", "mark_missing"),
+        _b("o", "mark('owed')", "mark_owed"),
+        _b("0", "mark('not_applicable')", "mark_na", show=False),
+        _b("n", "note", "note", show=False),
+        _b("d", "decide", "decide"),
+        _b("v", "reveal", "reveal"),
+        _b("f7", "save_notice", "save_notice", show=False),
+        _b("f8", "print_notice", "print_notice", show=False),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, case: Case) -> None:
+            super().__init__()
+            self.case = case
+
+    def __init__(self, case_id: int) -> None:
+        super().__init__()
+        self.case_id = case_id
+        self.case: Case | None = None
+        self.local: dict[str, str] = {}
+        self.revealed: PersonalData | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._conflicts_seen: set[int] = set()
+
+    def compose(self) -> ComposeResult:
+        yield OfflineBanner(id="offline-banner")
+        yield Static(t("case.loading"), id="case-header")
+        with Horizontal(id="case-body"):
+            with VerticalScroll(id="guideline"):
+                yield Static("", id="guideline-text")
+            with Vertical(id="case-main"):
+                yield DataTable(id="checklist", cursor_type="row", zebra_stripes=True)
+                with VerticalScroll(id="case-detail"):
+                    yield Static("", id="findings")
+                    yield Static("", id="decisions")
+        yield UndoBar(self.service, id="undo-bar")
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.query_one("#guideline").border_title = t("case.guideline")
+        table = self.query_one("#checklist", DataTable)
+        table.border_title = t("case.checklist")
+        for column in ("material", "required", "status", "provided", "findings"):
+            table.add_column(t(f"checklist.{column}"), key=column)
+        table.focus()
+        session = self.service.session
+        if session is not None:
+            self._unsubscribe = session.store.subscribe(self._store_changed)
+            self._show_connection(session.store.snapshot)
+        self.load_case()
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+
+    def _store_changed(self, old: Snapshot, new: Snapshot) -> None:
+        case = new.current_case
+        if case is not None and case.id == self.case_id and case != old.current_case:
+            if self.case is None or case.version >= self.case.version:
+                self.case = case
+                self.local.clear()
+                self.show_case()
+        if old.outbox != new.outbox or old.connection != new.connection:
+            self._show_connection(new)
+        if new.outbox.conflicts > old.outbox.conflicts:
+            self.check_conflicts()
+
+    def _show_connection(self, snap: Snapshot) -> None:
+        banner = self.query_one(OfflineBanner)
+        banner.pending = snap.outbox.pending
+        banner.offline = snap.connection.value == "offline" or snap.outbox.blocked == "offline"
+
+    # -- showing -------------------------------------------------------------------------
+
+    def _zh(self) -> bool:
+        return language() == "zh"
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        self.case = message.case
+        self.show_case()
+
+    def show_case(self) -> None:
+        case = self.case
+        if case is None:
+            return
+        item = self.service.service_items.get(case.service_item)
+        self.query_one("#guideline-text", Static).update(guideline_text(item))
+        self.query_one("#case-header", Static).update(self._header(case))
+        self._fill_checklist(case)
+        self.query_one("#findings", Static).update(self._findings(case))
+        self.query_one("#decisions", Static).update(self._decisions(case))
+        self.refresh_bindings()
+
+    def _header(self, case: Case) -> str:
+        item = self.service.service_items.get(case.service_item)
+        name = (item.name if self._zh() else item.name_en) if item else case.service_item
+        applicant = self.revealed.name if self.revealed else case.applicant.name
+        id_number = (
+            f"[b $warning]{self.revealed.id_number}[/]"
+            if self.revealed
+            else f"[$masked]{case.applicant.id_number_masked}[/]"
+        )
+        clock = ""
+        limit = case.time_limit
+        if limit is not None and limit.status is not None:
+            variable = f"clock-{limit.status.replace('_', '-')}"
+            left = limit.working_days_left
+            clock = f"  [b ${variable}]{t('clock.' + limit.status)}[/]"
+            if limit.deadline:
+                clock += f" {t('case.deadline', date=limit.deadline.isoformat(), days=left)}"
+        return (
+            f"[b $accent]{case.number}[/]  {name}  │  {t('status.case.' + case.status)}  │  "
+            f"{applicant} {id_number}  │  {t('channel.' + case.channel)}{clock}"
+        )
+
+    def _fill_checklist(self, case: Case) -> None:
+        table = self.query_one("#checklist", DataTable)
+        cursor = table.cursor_row
+        with self.app.batch_update():
+            for row in case.checklist or []:
+                cells = self._cells(case, row)
+                if row.material in table.rows:
+                    for column, value in zip(
+                        ("material", "required", "status", "provided", "findings"),
+                        cells,
+                        strict=True,
+                    ):
+                        table.update_cell(row.material, column, value)
+                else:
+                    table.add_row(*cells, key=row.material)
+            if table.row_count:
+                table.move_cursor(row=min(cursor, table.row_count - 1))
+
+    def _cells(self, case: Case, row: ChecklistRow) -> tuple[Text, ...]:
+        name = row.name if self._zh() else row.name_en
+        required = t("guide.mandatory") if row.mandatory else t("guide.optional")
+        if row.may_be_owed:
+            required += " " + t("guide.may_be_owed_short")
+        local = self.local.get(row.material)
+        status = t(f"material.{local or row.status}") + (" ⧗" if local else "")
+        style = {"provided": "", "missing": "bold", "owed": "italic"}.get(
+            local or row.status, "dim"
+        )
+        provided = t(f"provided.{row.provided_as}") if row.provided_as else ""
+        if row.e_licence is not None:
+            provided = f"{t('provided.e_licence')} {row.e_licence.number_masked}"
+        elif row.uploaded and not provided:
+            provided = t("provided.uploaded")
+        findings = row_findings(case, row)
+        warn = self.app.theme_variables.get("warning", "")
+        return (
+            Text(name, style="bold" if row.mandatory else ""),
+            Text(required),
+            Text(status, style=style),
+            Text(provided),
+            Text("; ".join(findings), style=warn if findings else ""),
+        )
+
+    def _findings(self, case: Case) -> str:
+        findings = case.findings or []
+        lines = [f"[b]{t('case.findings')}[/b]"]
+        if not findings:
+            lines.append(f"[dim]{t('case.no_findings')}[/]")
+        for finding in findings:
+            colour = {"error": "$error", "warning": "$warning"}.get(finding.severity, "$secondary")
+            message = finding.message_zh if self._zh() else finding.message_en
+            lines.append(f"[{colour}]●[/] {message}")
+        if case.owed:
+            lines.append("")
+            lines.append(t("case.owed", materials=", ".join(case.owed)))
+        return "\n".join(lines)
+
+    def _decisions(self, case: Case) -> str:
+        lines = [f"[b]{t('case.history')}[/b]"]
+        for record in case.decisions or []:
+            when = record.at.astimezone().strftime("%m-%d %H:%M")
+            lines.append(
+                f"{when}  {t('decision.' + record.decision)}  {record.actor or ''}"
+                f"  {record.note or ''}"
+            )
+        for notice in case.notices or []:
+            lines.append(
+                f"[$secondary]{t('case.notice', number=notice.number, kind=notice.kind)}[/]"
+            )
+        if len(lines) == 1:
+            lines.append(f"[dim]{t('case.no_decisions')}[/]")
+        return "\n".join(lines)
+
+    def translate(self) -> None:
+        self.query_one("#guideline").border_title = t("case.guideline")
+        table = self.query_one("#checklist", DataTable)
+        table.border_title = t("case.checklist")
+        for column in ("material", "required", "status", "provided", "findings"):
+            table.columns[column].label = Text(t(f"checklist.{column}"))  # type: ignore[index]
+        self.show_case()
+        self.query_one(KeyBar).render_keys()
+
+    # -- checklist -----------------------------------------------------------------------
+
+    def _selected_row(self) -> ChecklistRow | None:
+        if self.case is None or not self.case.checklist:
+            return None
+        table = self.query_one("#checklist", DataTable)
+        if table.row_count == 0:
+            return None
+        key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return next((r for r in self.case.checklist if r.material == key.value), None)
+
+    def action_mark(self, mark: str) -> None:
+        row = self._selected_row()
+        if row is None or self.case is None:
+            return
+        status, provided_as = MARKS[mark]
+        if status == "owed" and not row.may_be_owed:
+            self.notify(t("case.not_owable"), severity="warning")
+            return
+        verification = MaterialVerification(status=status, provided_as=provided_as, note=row.note)  # type: ignore[arg-type]
+        self._queue_mark(row, verification)
+
+    def _queue_mark(self, row: ChecklistRow, verification: MaterialVerification) -> None:
+        self.local[row.material] = verification.status
+        if self.case is not None:
+            self._fill_checklist(self.case)
+            table = self.query_one("#checklist", DataTable)
+            if table.cursor_row < table.row_count - 1:
+                table.move_cursor(row=table.cursor_row + 1)
+        self.send_mark(row.material, verification)
+
+    def action_note(self) -> None:
+        row = self._selected_row()
+        if row is None:
+            return
+
+        def noted(note: str | None) -> None:
+            if note is None or self.case is None:
+                return
+            status = row.status if row.status != "pending" else "provided"
+            provided_as = row.provided_as or ("original" if status == "provided" else None)
+            verification = MaterialVerification(
+                status=status,  # type: ignore[arg-type]
+                provided_as=provided_as if status == "provided" else None,
+                e_licence_id=row.e_licence.id
+                if row.e_licence and provided_as == "e_licence"
+                else None,
+                note=note or None,
+            )
+            self._queue_mark(row, verification)
+
+        self.app.push_screen(PromptDialog(t("case.note_title"), value=row.note or ""), noted)
+
+    def action_e_licence(self) -> None:
+        row = self._selected_row()
+        if row is None or self.case is None:
+            return
+        self.look_up_e_licence(row)
+
+    # -- decisions -----------------------------------------------------------------------
+
+    def action_decide(self) -> None:
+        options = [(d, t(f"decision.{d}")) for d in DECISIONS]
+        self.app.push_screen(ChoiceDialog(t("decision.title"), options), self._decided)
+
+    def _decided(self, kind: str | None) -> None:
+        if kind is None or self.case is None:
+            return
+        getattr(self, f"decide_{kind}")()
+
+    def decide_accept(self) -> None:
+        self._submit(AcceptDecision(decision="accept"))
+
+    def decide_approve(self) -> None:
+        self._submit(ApproveDecision(decision="approve"))
+
+    def decide_withdraw(self) -> None:
+        self._submit(WithdrawDecision(decision="withdraw"))
+
+    def decide_supplement(self) -> None:
+        assert self.case is not None
+        item = self.service.service_items.get(self.case.service_item)
+        preview = supplement_preview(self.case, item)
+
+        def confirmed(send: bool | None) -> None:
+            if send:
+                self._submit(SupplementDecision(decision="supplement"))
+
+        self.app.push_screen(
+            NoticeDialog(t("notice.preview_title"), preview, confirm=t("notice.send")), confirmed
+        )
+
+    def decide_accept_with_owed(self) -> None:
+        assert self.case is not None
+
+        def confirmed(send: bool | None) -> None:
+            if send:
+                self._submit(
+                    AcceptWithOwedDecision(decision="accept_with_owed", pledge_signed=True)
+                )
+
+        self.app.push_screen(
+            NoticeDialog(
+                t("owed.title"), owed_preview(self.case), confirm=t("owed.send"), pledge=True
+            ),
+            confirmed,
+        )
+
+    def decide_reject(self) -> None:
+        reasons = [(code, t(f"reject.{code}")) for code in REJECT_REASONS]
+
+        def chosen(answer: tuple[str, str] | None) -> None:
+            if answer:
+                code, text = answer
+                self._submit(RejectDecision(decision="reject", reason_code=code, reason_text=text))
+
+        self.app.push_screen(RejectDialog(reasons), chosen)
+
+    def decide_transfer(self) -> None:
+        here = self.service.window
+        zh = self._zh()
+        options = [
+            (w.code, f"{w.code}  {w.name if zh else w.name_en}")
+            for w in self.service.windows.values()
+            if w.code != here
+        ]
+
+        def chosen(window: str | None) -> None:
+            if not window:
+                return
+
+            def noted(note: str | None) -> None:
+                if note:
+                    self._submit(
+                        TransferDecision(decision="transfer", target_window=window, note=note)
+                    )
+
+            self.app.push_screen(PromptDialog(t("transfer.note")), noted)
+
+        self.app.push_screen(ChoiceDialog(t("transfer.title"), options), chosen)
+
+    def palette_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        if self.case is None:
+            return []
+        return [
+            (t(f"decision.{d}"), t("palette.decide"), getattr(self, f"decide_{d}"))
+            for d in DECISIONS
+        ]
+
+    def _submit(self, decision: DecisionRequest) -> None:
+        self.send_decision(decision)
+
+    # -- reveal, notices -----------------------------------------------------------------
+
+    def action_reveal(self) -> None:
+        self.reveal()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def _latest_notice(self) -> int | None:
+        notices = self.case.notices if self.case else None
+        return notices[-1].id if notices else None
+
+    def action_save_notice(self) -> None:
+        if self._latest_notice() is None:
+            self.notify(t("case.no_notice"), severity="warning")
+            return
+        self.save_notice(print_it=False)
+
+    def action_print_notice(self) -> None:
+        if self._latest_notice() is None:
+            self.notify(t("case.no_notice"), severity="warning")
+            return
+        if shutil.which("lp") is None:
+            self.notify(t("case.no_printer"), severity="warning")
+            return
+        self.save_notice(print_it=True)
+
+    # -- workers -------------------------------------------------------------------------
+
+    @work(exclusive=True, group="case-load", exit_on_error=False)
+    async def load_case(self) -> None:
+        case = await self.service.open_case(self.case_id)
+        self.post_message(self.Loaded(case))
+
+    @work(group="case-mark", exit_on_error=False)
+    async def send_mark(self, material: str, verification: MaterialVerification) -> None:
+        assert self.case is not None
+        await self.service.verify_material(self.case, material, verification)
+
+    @work(exclusive=True, group="case-decide", exit_on_error=False)
+    async def send_decision(self, decision: DecisionRequest) -> None:
+        assert self.case is not None
+        entry = await self.service.decide(self.case, decision)
+        self.notify(
+            t(
+                "undo.queued",
+                what=t(f"decision.{decision.decision}"),
+                seconds=int(entry.not_before - time.time() + 0.5),
+            )
+        )
+
+    @work(exclusive=True, group="reveal", exit_on_error=False)
+    async def reveal(self) -> None:
+        revealed = await self.service.reveal("case", self.case_id)
+        self.revealed = revealed.data
+        self.show_case()
+
+    @work(exclusive=True, group="e-licence", exit_on_error=False)
+    async def look_up_e_licence(self, row: ChecklistRow) -> None:
+        if self.revealed is None:
+            self.revealed = (await self.service.reveal("case", self.case_id)).data
+        licences = await self.service.e_licences(self.revealed.id_number)
+        wanted = [
+            lic for lic in licences if not row.e_licence_type or lic.type == row.e_licence_type
+        ]
+        usable = [lic for lic in wanted if lic.usable]
+        if not usable:
+            self.notify(t("case.no_e_licence"), severity="warning")
+            return
+        zh = self._zh()
+        options = [
+            (
+                str(lic.id),
+                f"{lic.type_name if zh else lic.type_name_en}  {lic.number_masked}  {lic.issuer}",
+            )
+            for lic in usable
+        ]
+
+        def chosen(licence_id: str | None) -> None:
+            if licence_id:
+                verification = MaterialVerification(
+                    status="provided", provided_as="e_licence", e_licence_id=int(licence_id)
+                )
+                self._queue_mark(row, verification)
+
+        self.app.push_screen(ChoiceDialog(t("case.e_licence_title"), options), chosen)
+
+    @work(exclusive=True, group="notice", exit_on_error=False)
+    async def save_notice(self, *, print_it: bool) -> None:
+        import asyncio
+        import subprocess
+
+        from platformdirs import user_documents_dir
+
+        notice_id = self._latest_notice()
+        assert self.case is not None and notice_id is not None
+        data = await self.service.notice(self.case.id, notice_id, pdf=True)
+        folder = Path(user_documents_dir()) / "service-workbench"
+        path = folder / f"{self.case.number}-{notice_id}.pdf"
+
+        def write() -> None:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+
+        await asyncio.to_thread(write)
+        if print_it:
+            await asyncio.to_thread(
+                subprocess.run, ["lp", str(path)], check=True, capture_output=True, timeout=20
+            )
+            self.notify(t("case.printed", path=str(path)))
+        else:
+            self.notify(t("case.saved", path=str(path)))
+
+    @work(exclusive=True, group="conflicts", exit_on_error=False)
+    async def check_conflicts(self) -> None:
+        entries = await self.service.outbox_entries()
+        mine = [
+            e
+            for e in entries
+            if e.state is EntryState.CONFLICT
+            and e.ordering_key == f"case:{self.case_id}"
+            and e.id not in self._conflicts_seen
+        ]
+        if mine:
+            self._conflicts_seen.add(mine[0].id)
+            self.app.push_screen(ConflictDialog(mine[0]), self._settled)
+
+    def _settled(self, entry: OutboxEntry | None) -> None:
+        self.load_case()

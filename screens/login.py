@@ -1,0 +1,209 @@
+"""Provides `LoginScreen`: server, user, password and window, each failure said on the form.
+
+With a token kept from an earlier run (keyring) it offers to resume that session. In the demo,
+the accounts are listed; choosing one fills the form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Horizontal, Vertical
+from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from api_client.errors import (
+    AccountLocked,
+    ApiError,
+    InvalidCredentials,
+    NotFound,
+    Unavailable,
+    ValidationFailed,
+    WindowTaken,
+)
+from screens.base import DeskScreen
+from screens.errors import describe_error
+from screens.widgets.key_bar import KeyBar
+from workbench.i18n import t
+from workbench.services import load_last_login, save_last_login
+
+__all__ = ["DemoAccount", "LoginScreen"]
+
+DemoAccount = tuple[str, str, str | None]
+
+
+class LoginScreen(DeskScreen):
+    """The first screen."""
+
+    BINDINGS = [
+        Binding("f2", "resume", "key.resume", tooltip="tip.resume", id="login-resume"),
+    ]
+
+    def __init__(
+        self,
+        *,
+        server_url: str,
+        accounts: Sequence[DemoAccount] = (),
+        password_hint: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.server_url = server_url
+        self.accounts = list(accounts)
+        self.password_hint = password_hint
+        self.last = load_last_login()
+        self.values: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        values = self.values
+        last_user = (
+            self.last.get("username", "") if self.last.get("server") == self.server_url else ""
+        )
+        with Center(id="login-center"), Vertical(id="login-box"):
+            yield Static(t("app.title"), id="login-title")
+            yield Static(t("login.subtitle"), id="login-subtitle")
+            yield Label(t("login.server"))
+            yield Input(values.get("server", self.server_url), id="server")
+            yield Label(t("login.user"))
+            yield Input(values.get("user", last_user), placeholder="clerk01", id="user")
+            yield Label(t("login.password"))
+            yield Input(values.get("password", ""), password=True, id="password")
+            yield Label(t("login.window"))
+            yield Input(
+                values.get("window", self.last.get("window", "") if last_user else ""),
+                placeholder="W01",
+                id="window",
+            )
+            yield Label("", id="login-error", classes="form-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(t("login.submit"), variant="primary", id="login")
+            if self._resumable():
+                yield Static(t("login.resume_offer", user=last_user), id="resume-offer")
+            if self.accounts:
+                yield Label(t("login.demo", password=self.password_hint or ""), id="demo-title")
+                yield OptionList(
+                    *(
+                        Option(f"{user:<12} {t('role.' + role):<8} {window or ''}", id=user)
+                        for user, role, window in self.accounts
+                    ),
+                    id="demo-accounts",
+                )
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        user = self.query_one("#user", Input)
+        (self.query_one("#password", Input) if user.value else user).focus()
+
+    def translate(self) -> None:
+        self.values = {
+            "server": self.query_one("#server", Input).value,
+            "user": self.query_one("#user", Input).value,
+            "password": self.query_one("#password", Input).value,
+            "window": self.query_one("#window", Input).value,
+        }
+        super().translate()
+
+    def _resumable(self) -> bool:
+        user = self.last.get("username")
+        return bool(
+            user
+            and self.last.get("server") == self.server_url
+            and self.service.has_saved_session(self.server_url, user)
+        )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "resume":
+            return self._resumable()
+        return True
+
+    @on(OptionList.OptionSelected, "#demo-accounts")
+    def _pick_account(self, event: OptionList.OptionSelected) -> None:
+        account = next((a for a in self.accounts if a[0] == event.option.id), None)
+        if account is None:
+            return
+        self.query_one("#user", Input).value = account[0]
+        self.query_one("#window", Input).value = account[2] or ""
+        if self.password_hint:
+            self.query_one("#password", Input).value = self.password_hint
+        self.query_one("#login", Button).focus()
+
+    @on(Input.Changed, "#user")
+    def _suggest_window(self, event: Input.Changed) -> None:
+        account = next((a for a in self.accounts if a[0] == event.value.strip()), None)
+        if account is not None and account[2]:
+            self.query_one("#window", Input).value = account[2]
+
+    @on(Input.Submitted)
+    def _next_field(self, event: Input.Submitted) -> None:
+        order = ["server", "user", "password", "window"]
+        current = event.input.id or ""
+        if current == "window" or (current == "password" and self._filled()):
+            self.submit()
+        elif current in order:
+            self.query_one(f"#{order[order.index(current) + 1]}", Input).focus()
+
+    def _filled(self) -> bool:
+        return all(self.query_one(f"#{name}", Input).value.strip() for name in ("user", "password"))
+
+    @on(Button.Pressed, "#login")
+    def submit(self) -> None:
+        server = self.query_one("#server", Input).value.strip()
+        user = self.query_one("#user", Input).value.strip()
+        password = self.query_one("#password", Input).value
+        window = self.query_one("#window", Input).value.strip().upper()
+        if not user or not password:
+            self._error(t("login.error.missing"))
+            return
+        self._error(t("login.busy"), busy=True)
+        self.login(server, user, password, window)
+
+    def action_resume(self) -> None:
+        user = self.last.get("username", "")
+        self._error(t("login.busy"), busy=True)
+        self.resume(self.server_url, user)
+
+    def _error(self, message: str, *, busy: bool = False) -> None:
+        label = self.query_one("#login-error", Label)
+        label.update(message)
+        label.set_class(busy, "-busy")
+
+    @work(exclusive=True, group="login", exit_on_error=False)
+    async def login(self, server: str, user: str, password: str, window: str) -> None:
+        try:
+            me = await self.service.login(server, user, password, window or None)
+        except ApiError as error:
+            self._error(self._login_message(error, server))
+            return
+        save_last_login(server, me.username, me.window)
+        self.desk.open_main()
+
+    @work(exclusive=True, group="login", exit_on_error=False)
+    async def resume(self, server: str, user: str) -> None:
+        try:
+            me = await self.service.resume(server, user)
+        except ApiError as error:
+            self._error(self._login_message(error, server))
+            return
+        if me is None:
+            self._error(t("login.error.expired"))
+            return
+        self.desk.open_main()
+
+    def _login_message(self, error: ApiError, server: str) -> str:
+        if isinstance(error, InvalidCredentials):
+            return t("login.error.credentials")
+        if isinstance(error, AccountLocked):
+            return t("login.error.locked", until=error.locked_until or "?")
+        if isinstance(error, Unavailable):
+            return t("login.error.unreachable", server=server)
+        if isinstance(error, WindowTaken):
+            return t("login.error.window_taken")
+        if isinstance(error, NotFound):
+            return t("login.error.no_window")
+        if isinstance(error, ValidationFailed):
+            fields = {f.field for f in error.field_errors}
+            if "body.window" in fields:
+                return t("login.error.window_required")
+        return describe_error(error)

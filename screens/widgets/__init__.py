@@ -1,0 +1,1 @@
+"""Provides the widgets the workbench screens are built from."""

@@ -1,0 +1,123 @@
+"""Provides `VisitorPanel`: the current visitor or case, readable at a glance.
+
+The ID number stays masked (210202********1234) until the clerk reveals it; the revealed data
+is forgotten when the visitor changes or the screen locks.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from api_client.models import Case, Ticket
+from workbench.i18n import language, t
+from workbench.services import DeskService, PersonalData
+
+__all__ = ["VisitorPanel", "duration"]
+
+
+def duration(start: datetime | None, end: datetime | None = None) -> str:
+    if start is None:
+        return "-"
+    seconds = max(0, int(((end or datetime.now(UTC)) - start).total_seconds()))
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+class VisitorPanel(Static):
+    """The left panel of the main screen."""
+
+    DEFAULT_CSS = """
+    VisitorPanel { width: 46; height: 1fr; padding: 1 2; border: round $primary; }
+    """
+
+    ticket: reactive[Ticket | None] = reactive(None, always_update=True)
+    case: reactive[Case | None] = reactive(None, always_update=True)
+    revealed: reactive[PersonalData | None] = reactive(None)
+    pause_reason: reactive[str | None] = reactive(None)
+    alarm_at: reactive[str | None] = reactive(None)
+
+    def __init__(self, service: DeskService, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.service = service
+
+    def on_mount(self) -> None:
+        self.border_title = t("visitor.title")
+        self.set_interval(1.0, self.refresh)
+
+    def translate(self) -> None:
+        self.border_title = t("visitor.title")
+        self.refresh()
+
+    def watch_ticket(self, old: Ticket | None, new: Ticket | None) -> None:
+        if old is None or new is None or old.id != new.id:
+            self.revealed = None
+
+    def _item(self, code: str) -> str:
+        item = self.service.service_items.get(code)
+        if item is None:
+            return code
+        return item.name if language() == "zh" else item.name_en
+
+    def _line(self, label: str, value: str | Content, style: str = "") -> Content:
+        return Content.assemble(
+            (f"{label:<10}" if language() == "en" else f"{label}  ", "dim"),
+            value if isinstance(value, Content) else (value, style),
+        )
+
+    def render(self) -> Content:
+        lines: list[Content] = []
+        if self.pause_reason:
+            lines.append(
+                Content.styled(t("visitor.paused", reason=self.pause_reason), "bold $warning")
+            )
+            lines.append(Content(""))
+        if self.alarm_at:
+            lines.append(Content.styled(t("visitor.alarm_sent", at=self.alarm_at), "bold $alarm"))
+            lines.append(Content(""))
+        ticket = self.ticket
+        if ticket is None:
+            lines.append(Content.styled(t("visitor.none"), "dim"))
+        else:
+            lines.append(Content.styled(ticket.number, "bold $accent"))
+            lines.append(Content(""))
+            lines.append(
+                self._line(t("visitor.status"), t(f"status.ticket.{ticket.status}"), "bold")
+            )
+            lines.append(self._line(t("visitor.item"), self._item(ticket.service_item)))
+            lines.extend(self._applicant_lines(ticket))
+            waited_until = ticket.called_at or None
+            lines.append(self._line(t("visitor.waited"), duration(ticket.issued_at, waited_until)))
+            lines.append(
+                self._line(t("visitor.serving"), duration(ticket.serving_started_at))
+                if ticket.serving_started_at
+                else self._line(t("visitor.serving"), "-")
+            )
+        case = self.case
+        if case is not None:
+            lines.append(Content(""))
+            lines.append(Content.styled(t("visitor.case", number=case.number), "bold $secondary"))
+            lines.append(self._line(t("visitor.item"), self._item(case.service_item)))
+            lines.append(self._line(t("visitor.case_status"), t(f"status.case.{case.status}")))
+            lines.append(self._line(t("visitor.name"), case.applicant.name))
+            lines.append(self._line(t("visitor.id"), self._id(case.applicant.id_number_masked)))
+        return Content("\n").join(lines)
+
+    def _id(self, masked: str) -> Content:
+        if self.revealed is not None and self.revealed.id_number:
+            return Content.styled(self.revealed.id_number, "bold $warning")
+        return Content.styled(masked, "$masked")
+
+    def _applicant_lines(self, ticket: Ticket) -> list[Content]:
+        applicant = getattr(ticket, "applicant", None)
+        if applicant is None:
+            return [self._line(t("visitor.name"), t("visitor.unknown"), "dim")]
+        name = self.revealed.name if self.revealed is not None else applicant.name
+        return [
+            self._line(t("visitor.name"), name, "bold"),
+            self._line(t("visitor.id"), self._id(applicant.id_number_masked)),
+        ]

@@ -1,0 +1,123 @@
+"""City scale: two API instances on one PostgreSQL database (always PostgreSQL, whatever
+`--database` says: this is the deployment these tests are about)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from httpx_sse import aconnect_sse
+
+from backend.app import prepare_database
+from backend.db.engine import Database
+from backend.db.provision import create_database, drop_database
+from backend.embedded import EmbeddedServer
+from backend.hall_file import load_demo_hall
+from backend.passwords import Passwords
+from backend.seed import add_waiting_tickets, hall_with_extra_clerks, load_hall
+from backend.settings import BackendSettings
+from tests.conftest import FAST_HASH, Backend, key, postgres_admin_url
+
+CLERKS = 200
+TICKETS = 5000
+
+
+@pytest.fixture(scope="module")
+def city_database() -> Iterator[str]:
+    url = create_database(postgres_admin_url(), prefix="wbcity")
+    db = Database(url)
+    try:
+        prepare_database(db)
+        hall = hall_with_extra_clerks(load_demo_hall(), CLERKS, "MZ-001")
+        passwords = Passwords(
+            time_cost=FAST_HASH["password_time_cost"], memory_kib=FAST_HASH["password_memory_kib"]
+        )
+        db.run_write(load_hall, hall, passwords, None)
+    finally:
+        db.close()
+    yield url
+    drop_database(url, postgres_admin_url())
+
+
+@pytest.fixture(scope="module")
+def two_instances(city_database: str) -> Iterator[tuple[Backend, Backend]]:
+    settings = BackendSettings(database_url=city_database, **FAST_HASH)  # type: ignore[arg-type]
+    with EmbeddedServer(settings) as a, EmbeddedServer(settings) as b:
+        yield Backend(a), Backend(b)
+
+
+async def test_a_call_on_instance_a_streams_to_a_supervisor_on_instance_b(
+    two_instances: tuple[Backend, Backend],
+) -> None:
+    a, b = two_instances
+    terminal = await a.login("terminal01")
+    clerk = await a.login("clerk07", "W07")  # GA-003: not the queue of the load test below
+    supervisor = await b.login("super01")
+    issued = (
+        await terminal.post("/api/v1/tickets", json={"service_item": "GA-003"}, headers=key())
+    ).json()
+
+    async def watch() -> dict[str, object]:
+        async with aconnect_sse(supervisor, "GET", "/api/v1/events") as source:
+            async for sse in source.aiter_sse():
+                event = json.loads(sse.data) if sse.data else {}
+                if event.get("type") == "ticket.called":
+                    return dict(event)
+        raise AssertionError("stream ended")
+
+    watcher = asyncio.create_task(watch())
+    await asyncio.sleep(0.5)
+    called = await clerk.post("/api/v1/windows/W07/call-next", headers=key())
+    assert called.json()["id"] == issued["id"]
+    async with asyncio.timeout(5):
+        event = await watcher
+    assert event["subject_id"] == str(issued["id"])
+    # an idempotent retry landing on the other instance gets the stored answer
+    retry_key = key()
+    first = await terminal.post(
+        "/api/v1/tickets", json={"service_item": "MZ-001"}, headers=retry_key
+    )
+    other = httpx.AsyncClient(base_url=b.base_url, headers=dict(terminal.headers))
+    replay = await other.post("/api/v1/tickets", json={"service_item": "MZ-001"}, headers=retry_key)
+    assert replay.json() == first.json()
+    assert replay.headers["Idempotency-Replayed"] == "true"
+    for client in (terminal, clerk, supervisor, other):
+        await client.aclose()
+
+
+async def _call_until_empty(client: httpx.AsyncClient, window: str) -> list[int]:
+    called = []
+    while True:
+        response = await client.post(f"/api/v1/windows/{window}/call-next", headers=key())
+        if response.status_code == 204:
+            return called
+        assert response.status_code == 200, response.text
+        called.append(response.json()["id"])
+
+
+async def test_two_hundred_clerks_on_two_instances_call_each_ticket_exactly_once(
+    two_instances: tuple[Backend, Backend], city_database: str, tmp_path: Path
+) -> None:
+    db = Database(city_database)
+    db.run_write(add_waiting_tickets, "DL-ZS", "MZ-001", TICKETS, datetime.now(UTC))
+    db.close()
+    instances = list(two_instances)
+    clerks = await asyncio.gather(
+        *(instances[n % 2].login(f"xclerk{n:02d}", f"X{n:02d}") for n in range(1, CLERKS + 1))
+    )
+    per_clerk = await asyncio.gather(
+        *(_call_until_empty(c, f"X{n:02d}") for n, c in enumerate(clerks, start=1))
+    )
+    calls = Counter(ticket_id for called in per_clerk for ticket_id in called)
+    assert len(calls) == TICKETS, "every ticket was called"
+    assert max(calls.values()) == 1, "no ticket went to two windows"
+    both = {n % 2 for n, called in enumerate(per_clerk, start=1) if called}
+    assert both == {0, 1}, "both instances handed out tickets"
+    for client in clerks:
+        await client.aclose()

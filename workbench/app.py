@@ -1,0 +1,182 @@
+"""Provides `WorkbenchApp`: the Textual app, thin: themes, languages, global keys, idle lock.
+
+Screens live in `screens/`, the hall behind `DeskService`; the app only wires them together.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+
+from textual import events
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from screens.base import DeskModal, DeskScreen
+from screens.commands import ScreenCommands
+from screens.conflicts import OutboxScreen
+from screens.help import HelpScreen
+from screens.lock import LockScreen
+from screens.login import DemoAccount, LoginScreen
+from screens.main import MainScreen
+from themes import APP_VARIABLES, DEFAULT_THEME, STYLESHEET, THEMES, theme_names
+from workbench import i18n
+from workbench.i18n import t
+from workbench.services import DeskService
+from workbench.settings import WorkbenchSettings
+
+__all__ = ["WorkbenchApp"]
+
+IDLE_CHECK_SECONDS = 5.0
+
+
+def _g(key: str, action: str, name: str, *, show: bool = False) -> Binding:
+    return Binding(
+        key, action, f"key.{name}", show=show, tooltip=f"tip.{name}", id=name.replace("_", "-")
+    )
+
+
+class WorkbenchApp(App[None]):
+    """The clerk's workbench."""
+
+    CSS_PATH = str(STYLESHEET)
+    TITLE = "Service Workbench"
+    COMMANDS = App.COMMANDS | {ScreenCommands}
+    BINDINGS = [
+        _g("f1", "help", "help", show=True),
+        _g("u", "undo", "undo"),
+        _g("ctrl+o", "outbox", "outbox", show=True),
+        _g("ctrl+l", "lock", "lock"),
+        _g("f9", "toggle_language", "language"),
+        _g("f10", "next_theme", "theme"),
+    ]
+
+    def __init__(
+        self,
+        settings: WorkbenchSettings,
+        *,
+        service: DeskService | None = None,
+        demo_accounts: Sequence[DemoAccount] = (),
+        demo_password: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.service = service or DeskService(settings)
+        self.demo_accounts = list(demo_accounts)
+        self.demo_password = demo_password
+        self.last_input = time.monotonic()
+        for theme in THEMES:
+            self.register_theme(theme)
+        self._theme_warning: str | None = None
+        if settings.theme in self.available_themes:
+            self.theme = settings.theme
+        else:
+            self.theme = DEFAULT_THEME
+            self._theme_warning = settings.theme
+        i18n.set_language(settings.language)
+        self._unlisten = i18n.add_listener(self._language_changed)
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(APP_VARIABLES)
+
+    def on_mount(self) -> None:
+        if self.settings.keymap:
+            self.set_keymap(self.settings.keymap)
+        self.theme_changed_signal.subscribe(self, lambda _theme: self._retranslate())
+        if self._theme_warning:
+            self.notify(t("theme.unknown", name=self._theme_warning), severity="warning")
+        self.push_screen(
+            LoginScreen(
+                server_url=self.settings.server_url,
+                accounts=self.demo_accounts,
+                password_hint=self.demo_password,
+            )
+        )
+        if self.settings.idle_lock_minutes > 0:
+            self.set_interval(IDLE_CHECK_SECONDS, self._check_idle)
+
+    async def on_unmount(self) -> None:
+        self._unlisten()
+        await self.service.close()
+
+    # -- screens -------------------------------------------------------------------------
+
+    def open_main(self) -> None:
+        self.switch_screen(MainScreen())
+
+    @property
+    def logged_in(self) -> bool:
+        return self.service.me is not None
+
+    def action_help(self) -> None:
+        screen = self.screen
+        if isinstance(screen, HelpScreen):
+            return
+        bindings = [(a.binding, a.enabled) for a in screen.active_bindings.values()]
+        self.push_screen(HelpScreen(bindings, type(screen).__name__.removesuffix("Screen")))
+
+    def action_outbox(self) -> None:
+        if self.logged_in and not isinstance(self.screen, OutboxScreen):
+            self.push_screen(OutboxScreen())
+
+    def action_undo(self) -> None:
+        screen = self.screen
+        if isinstance(screen, DeskScreen):
+            screen.undo()
+
+    def action_lock(self) -> None:
+        if self.logged_in and not isinstance(self.screen, LockScreen):
+            self.push_screen(LockScreen())
+
+    def action_toggle_language(self) -> None:
+        i18n.set_language("zh" if i18n.language() == "en" else "en")
+
+    def action_next_theme(self) -> None:
+        names = theme_names()
+        current = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(current + 1) % len(names)]
+        self.notify(t("theme.now", name=self.theme))
+
+    def _language_changed(self, _language: str) -> None:
+        self._retranslate()
+
+    def _retranslate(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, DeskScreen | DeskModal):
+                screen.translate()
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        for name in theme_names():
+            yield SystemCommand(
+                t("palette.theme", name=name), t("palette.theme_help"), self._set_theme(name)
+            )
+        for code, label in i18n.LANGUAGES.items():
+            yield SystemCommand(
+                t("palette.language", name=label),
+                t("palette.language_help"),
+                lambda code=code: i18n.set_language(code),  # type: ignore[misc]
+            )
+        yield SystemCommand(t("key.help"), t("tip.help"), self.action_help)
+        if self.logged_in:
+            yield SystemCommand(t("key.outbox"), t("tip.outbox"), self.action_outbox)
+            yield SystemCommand(t("key.lock"), t("tip.lock"), self.action_lock)
+        yield SystemCommand(t("palette.quit"), t("palette.quit_help"), self.exit)
+
+    def _set_theme(self, name: str) -> object:
+        def apply() -> None:
+            self.theme = name
+
+        return apply
+
+    # -- idle lock -----------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown):
+            self.last_input = time.monotonic()
+        await super().on_event(event)
+
+    def _check_idle(self) -> None:
+        idle = time.monotonic() - self.last_input
+        if idle >= self.settings.idle_lock_minutes * 60:
+            self.action_lock()
