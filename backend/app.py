@@ -24,6 +24,7 @@ from backend.routes import (
     decisions,
     e_licences,
     events,
+    merges,
     ops,
     ratings,
     tickets,
@@ -80,8 +81,21 @@ def create_app(settings: BackendSettings | None = None, *, clock: Clock | None =
     )
     app.state.metrics = metrics
     install_problem_handlers(app)
-    # alarms before tickets: `/tickets/{id}/reveal` must win over `/tickets/{id}/{action}`
-    routers = (auth, catalogue, alarms, tickets, cases, decisions, e_licences, ratings, events, ops)
+    # alarms and merges before tickets: `/tickets/{id}/reveal` and `/tickets/{id}/case` must win
+    # over `/tickets/{id}/{action}`
+    routers = (
+        auth,
+        catalogue,
+        alarms,
+        merges,
+        tickets,
+        cases,
+        decisions,
+        e_licences,
+        ratings,
+        events,
+        ops,
+    )
     for module in routers:
         app.include_router(module.router)
     app.add_middleware(MetricsMiddleware, metrics=metrics)

@@ -262,6 +262,7 @@ def case_to_wire(row: Any, materials_rows: list[Any], day: HallDay | None = None
                 "sha256": m.sha256,
                 "origin": m.origin,
                 "document": document_to_wire(m.document),
+                "merged_from": m.merged_from,
             }
             for m in materials_rows
         ],
@@ -387,6 +388,9 @@ def full_case(
     wire["decisions"] = _decisions(conn, row.id)
     wire["notices"] = _notices(conn, row.id)
     wire["owed"] = [r["material"] for r in checklist.rows if r["status"] == "owed"]
+    from backend.merges import merge_links  # merges builds on this module
+
+    wire.update(merge_links(conn, row.id))
     return wire
 
 

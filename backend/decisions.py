@@ -54,6 +54,7 @@ from backend.catalogue import hall_rules, window_by_code, window_serves
 from backend.db.schema import case_decisions, cases, departments
 from backend.event_log import append_event
 from backend.findings import case_findings
+from backend.merges import refuse_merged
 from backend.problems import (
     Conflict,
     InvalidInput,
@@ -165,6 +166,7 @@ def apply_decision(
 ) -> dict[str, Any]:
     row = case_row(conn, case_id)
     principal.require_hall(row.hall_id)
+    refuse_merged(conn, row)  # 409 naming the survivor, whatever version was sent
     _check_version(conn, row, if_match, now)
     allowed = allowed_decisions(row)
     if body.decision not in allowed:

@@ -4,7 +4,9 @@ Each change appends its event in the same transaction as the change. Every row c
 of the row before it, so altering, removing or inserting a row breaks the chain at that row. The
 single `chain_head` row holds the last sequence number and hash; updating it inside the write
 transaction serialises appends on every engine, which keeps sequence numbers gap-free and in
-commit order (what a stream resuming from `Last-Event-ID` relies on).
+commit order (what a stream resuming from `Last-Event-ID` relies on). Events are collected during
+the transaction and chained by `flush_events` just before the commit, so the head row is locked
+only for that last moment, not for the whole transaction.
 """
 
 from __future__ import annotations
@@ -74,6 +76,21 @@ def ensure_chain_head(conn: Connection) -> None:
         conn.execute(insert(chain_head).values(id=1, seq=0, hash=GENESIS_HASH))
 
 
+PENDING = "pending_events"
+
+
+def begin_events(conn: Connection) -> None:
+    """Start collecting this transaction's events (`Database` calls it at BEGIN)."""
+    conn.info[PENDING] = []
+
+
+def pending_events(conn: Connection) -> list[dict[str, Any]]:
+    pending: list[dict[str, Any]] | None = conn.info.get(PENDING)
+    if pending is None:
+        raise RuntimeError("append_event outside a transaction started by Database.write")
+    return pending
+
+
 def append_event(
     conn: Connection,
     *,
@@ -84,28 +101,43 @@ def append_event(
     actor: Actor,
     at: datetime,
     payload: dict[str, Any],
-) -> int:
-    """Append one event to the chain inside the caller's transaction; return its sequence."""
+) -> None:
+    """Add one event to the caller's transaction; `flush_events` chains and writes it just
+    before the commit, so the chain's head row is locked only for that moment."""
+    pending_events(conn).append(
+        {
+            "hall_id": hall_id,
+            "type": type,
+            "subject_type": subject_type,
+            "subject_id": str(subject_id),
+            "actor_id": actor.user_id,
+            "actor": actor.username,
+            "at": at,
+            "payload": json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str),
+        }
+    )
+
+
+def flush_events(conn: Connection) -> None:
+    """Give the transaction's events their sequence numbers and hashes, and write them."""
+    pending = conn.info.pop(PENDING, None)
+    if not pending:
+        return
     head = conn.execute(_HEAD_FOR_UPDATE).one()
-    row = {
-        "seq": head.seq + 1,
-        "hall_id": hall_id,
-        "type": type,
-        "subject_type": subject_type,
-        "subject_id": str(subject_id),
-        "actor_id": actor.user_id,
-        "actor": actor.username,
-        "at": at,
-        "payload": json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str),
-    }
-    digest = row_hash(head.hash, row)
-    conn.execute(_EVENT_INSERT, {**row, "prev_hash": head.hash, "hash": digest})
-    conn.execute(_HEAD_UPDATE, {"new_seq": row["seq"], "new_hash": digest})
+    seq, prev_hash = head.seq, head.hash
+    rows = []
+    for event in pending:
+        seq += 1
+        row = {**event, "seq": seq}
+        digest = row_hash(prev_hash, row)
+        rows.append({**row, "prev_hash": prev_hash, "hash": digest})
+        prev_hash = digest
+    conn.execute(_EVENT_INSERT, rows)
+    conn.execute(_HEAD_UPDATE, {"new_seq": seq, "new_hash": prev_hash})
     if conn.dialect.name == "postgresql":
         # Delivered at commit to every instance's listener; it only wakes streams (the rows
         # stay the truth), so the payload is just the sequence number.
-        conn.execute(_NOTIFY, {"seq": str(row["seq"])})
-    return int(row["seq"])
+        conn.execute(_NOTIFY, {"seq": str(seq)})
 
 
 @dataclass(frozen=True)

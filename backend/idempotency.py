@@ -85,9 +85,10 @@ def _wire_default(value: Any) -> Any:
     return jsonable_encoder(value, custom_encoder=WIRE_ENCODERS)
 
 
-def request_hash(method: str, path: str, query: str, body: bytes) -> str:
+def request_hash(method: str, path: str, query: str, if_match: str, body: bytes) -> str:
+    """What makes two requests "the same": everything that can change what they do."""
     digest = hashlib.sha256()
-    for part in (method.encode(), path.encode(), query.encode(), body):
+    for part in (method.encode(), path.encode(), query.encode(), if_match.encode(), body):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()
@@ -179,7 +180,8 @@ async def idempotent_request(
     if len(key) > MAX_KEY_LENGTH:
         raise IdempotencyKeyMissing(f"The Idempotency-Key is longer than {MAX_KEY_LENGTH} chars.")
     body = await request.body()
-    fingerprint = request_hash(request.method, request.url.path, request.url.query, body)
+    if_match = request.headers.get("if-match", "")
+    fingerprint = request_hash(request.method, request.url.path, request.url.query, if_match, body)
     return IdempotentRequest(state, principal, key, fingerprint)
 
 

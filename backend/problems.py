@@ -236,3 +236,27 @@ def _wire_datetime(value: datetime) -> str:
 WIRE_ENCODERS: dict[Any, Callable[[Any], Any]] = {datetime: _wire_datetime}
 """Encoders for bodies built from plain dicts (problems, `Outcome`s), so they match the bodies
 FastAPI serializes through response models."""
+
+
+class CaseMerged(Conflict):
+    """The case was merged into another one: it takes no more decisions (issue 6)."""
+
+    kind, title = "case-merged", "The case was merged into another case"
+
+
+class MergeRefused(Conflict):
+    """The two cases cannot be merged in their current state (issue 6)."""
+
+    kind, title = "merge-refused", "The cases cannot be merged"
+
+
+class ApplicantMismatch(Conflict):
+    """The two cases' applicants have different ID numbers and the clerk has not confirmed it."""
+
+    kind, title = "applicant-mismatch", "The cases have different applicants"
+
+
+class UnmergeRefused(Conflict):
+    """The merge can no longer be undone (period over, decision since, already undone)."""
+
+    kind, title = "unmerge-refused", "The merge cannot be undone"

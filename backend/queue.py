@@ -110,6 +110,9 @@ def _ticket_number(prefix: str, seq: int) -> str:
     return f"{prefix}{seq:03d}"
 
 
+_TICKET_INSERT = tickets.insert()
+
+
 def issue_ticket(
     conn: Connection,
     *,
@@ -136,27 +139,24 @@ def issue_ticket(
         _archive_earlier_days(conn, hall_id, day)
     applicant_id = _applicant_id(conn, applicant_id_number, applicant_name)
     walk_in = status == "serving"
-    ticket_id = inserted_id(
-        conn.execute(
-            tickets.insert().values(
-                hall_id=hall_id,
-                day=day,
-                number=_ticket_number(item.ticket_prefix, seq),
-                service_item_id=item.id,
-                priority_class_id=class_id,
-                priority_weight=weight,
-                applicant_id=applicant_id,
-                appointment_at=appointment_at,
-                status=status,
-                window_id=window_id,
-                walk_in=walk_in,
-                issued_at=now,
-                queued_at=now,
-                called_at=now if walk_in else None,
-                serving_started_at=now if walk_in else None,
-            )
-        )
-    )
+    row = {
+        "hall_id": hall_id,
+        "day": day,
+        "number": _ticket_number(item.ticket_prefix, seq),
+        "service_item_id": item.id,
+        "priority_class_id": class_id,
+        "priority_weight": weight,
+        "applicant_id": applicant_id,
+        "appointment_at": appointment_at,
+        "status": status,
+        "window_id": window_id,
+        "walk_in": walk_in,
+        "issued_at": now,
+        "queued_at": now,
+        "called_at": now if walk_in else None,
+        "serving_started_at": now if walk_in else None,
+    }
+    ticket_id = inserted_id(conn.execute(_TICKET_INSERT, row))
     ticket = load_ticket(conn, int(ticket_id))
     append_event(
         conn,
@@ -197,20 +197,22 @@ def _applicant_id(conn: Connection, id_number: str | None, name: str | None) -> 
     )
 
 
-def _waiting_ahead(conn: Connection, hall_id: int, item_id: int, day: Any, ticket_id: int) -> int:
-    return int(
-        conn.execute(
-            select(func.count())
-            .select_from(tickets)
-            .where(
-                tickets.c.hall_id == hall_id,
-                tickets.c.day == day,
-                tickets.c.status == "waiting",
-                tickets.c.service_item_id == item_id,
-                tickets.c.id < ticket_id,
-            )
-        ).scalar_one()
+_WAITING_AHEAD = (
+    select(func.count())
+    .select_from(tickets)
+    .where(
+        tickets.c.hall_id == bindparam("hall_id"),
+        tickets.c.status == "waiting",
+        tickets.c.day == bindparam("day"),
+        tickets.c.service_item_id == bindparam("item_id"),
+        tickets.c.id < bindparam("ticket_id"),
     )
+)
+
+
+def _waiting_ahead(conn: Connection, hall_id: int, item_id: int, day: Any, ticket_id: int) -> int:
+    params = {"hall_id": hall_id, "item_id": item_id, "day": day, "ticket_id": ticket_id}
+    return int(conn.execute(_WAITING_AHEAD, params).scalar_one())
 
 
 def _event_payload(ticket: dict[str, Any]) -> dict[str, Any]:

@@ -12,9 +12,8 @@ from typing import Any, TypeVar
 from fastapi import Request
 
 from backend.clock import Clock
-from backend.db.engine import Database, StorageFull
+from backend.db.engine import Database
 from backend.passwords import Passwords
-from backend.problems import StorageUnavailable
 from backend.settings import BackendSettings
 
 T = TypeVar("T")
@@ -81,12 +80,7 @@ class AppState:
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a write transaction, then wake the event streams."""
-        try:
-            result = await self.db.write(fn, *args)
-        except StorageFull as exc:
-            raise StorageUnavailable(
-                "The database's disk is full; the change was not saved. Try again later."
-            ) from exc
+        result = await self.db.write(fn, *args)
         self.notifier.notify()
         return result
 

@@ -1,11 +1,14 @@
 """Claims per second through the API (call next) with 1, 50 and 200 concurrent clerks, beside the
-same claim as bare SQL on the same kind of database file; checks that no ticket is ever claimed
-twice.
+same claim as bare SQL on the same kind of database; checks that no ticket is claimed twice.
 
-    python bench/claims.py [--runs 3] [--per-clerk 50] [--levels 1,50,200]
+    python bench/claims.py [--engine sqlite|postgresql] [--instances 1|2] [--runs 3]
+                           [--levels 1,50,200] [--per-clerk 50]
 
-The backend runs as its own process (`workbench serve`), as in production; the load comes from
-this process over keep-alive HTTP/1.1 connections, one per clerk.
+The backend runs as its own process(es) (`workbench serve`), as in production; with several
+instances the clerks are spread over them round-robin. The load comes from this process over
+keep-alive HTTP/1.1 connections, one per clerk (a minimal client: httpx would cost more CPU per
+request than the server). PostgreSQL: a throw-away database per run on
+$WORKBENCH_TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test).
 """
 
 from __future__ import annotations
@@ -14,35 +17,36 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
-import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from sqlalchemy import Connection, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from backend.app import prepare_database
 from backend.db.engine import Database
-from backend.db.schema import service_items, tickets
+from backend.db.provision import DEFAULT_ADMIN_URL, create_database, drop_database
 from backend.embedded import free_port
 from backend.event_log import Actor
 from backend.hall_file import load_demo_hall
 from backend.passwords import Passwords
-from backend.queue import call_next, local_day
-from backend.seed import DEMO_PASSWORD, hall_with_extra_clerks, load_hall
+from backend.queue import call_next
+from backend.seed import DEMO_PASSWORD, add_waiting_tickets, hall_with_extra_clerks, load_hall
 from bench.loadgen import Results, percentile, post_until_empty
 
 ITEM = "MZ-001"
 FAST_HASH = {"WORKBENCH_PASSWORD_TIME_COST": "1", "WORKBENCH_PASSWORD_MEMORY_KIB": "8192"}
+ADMIN_URL = os.environ.get("WORKBENCH_TEST_POSTGRES_URL", DEFAULT_ADMIN_URL)
 
 
 @dataclass
@@ -58,60 +62,38 @@ class Run:
         return self.claims / self.seconds
 
 
-def seed(path: Path, clerks: int) -> None:
-    db = Database(f"sqlite:///{path}")
-    prepare_database(db)
-    hall = hall_with_extra_clerks(load_demo_hall(), clerks, ITEM)
-    db.run_write(load_hall, hall, Passwords(time_cost=1, memory_kib=8192), None)
-    db.close()
+class Databases:
+    """Fresh databases of one engine, removed at the end."""
+
+    def __init__(self, engine: str, workdir: Path) -> None:
+        self.engine = engine
+        self.workdir = workdir
+        self.created: list[str] = []
+
+    def new(self, clerks: int, tickets: int) -> str:
+        if self.engine == "sqlite":
+            url = f"sqlite:///{self.workdir / f'claims-{len(self.created)}.db'}"
+        else:
+            url = create_database(ADMIN_URL, prefix="wbbench")
+        self.created.append(url)
+        db = Database(url)
+        prepare_database(db)
+        hall = hall_with_extra_clerks(load_demo_hall(), clerks, ITEM)
+        db.run_write(load_hall, hall, Passwords(time_cost=1, memory_kib=8192), None)
+        db.run_write(add_waiting_tickets, "DL-ZS", ITEM, tickets, datetime.now(UTC))
+        db.close()
+        return url
+
+    def drop_all(self) -> None:
+        if self.engine == "postgresql":
+            for url in self.created:
+                drop_database(url, ADMIN_URL)
 
 
-def add_waiting_tickets(path: Path, count: int) -> None:
-    db = Database(f"sqlite:///{path}")
-    now = datetime.now(UTC)
-    day = local_day(now, "Asia/Shanghai")
-
-    def insert(conn: object) -> None:
-        from sqlalchemy import select
-
-        item_id = conn.execute(
-            select(service_items.c.id).where(service_items.c.code == ITEM)
-        ).scalar()  # type: ignore[attr-defined]
-        rows = [
-            {
-                "hall_id": 1,
-                "day": day,
-                "number": f"Z{n:05d}",
-                "service_item_id": item_id,
-                "priority_weight": 0,
-                "status": "waiting",
-                "walk_in": False,
-                "issued_at": now + timedelta(microseconds=n),
-                "queued_at": now + timedelta(microseconds=n),
-            }
-            for n in range(count)
-        ]
-        conn.execute(tickets.insert(), rows)  # type: ignore[attr-defined]
-
-    db.run_write(insert)
-    db.close()
-
-
-def start_server(path: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, **FAST_HASH, "WORKBENCH_DATABASE_URL": f"sqlite:///{path}"}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "workbench.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-    )
+def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, **FAST_HASH, "WORKBENCH_DATABASE_URL": url}
+    command = [sys.executable, "-m", "workbench.cli", "serve", "--port", str(port)]
+    process = subprocess.Popen([*command, "--log-level", "warning"], env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -123,36 +105,42 @@ def start_server(path: Path, port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("backend did not start")
 
 
-async def login_all(port: int, clerks: int) -> list[str]:
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-
-        async def one(n: int) -> str:
+async def login_all(ports: list[int], clerks: int) -> list[str]:
+    async def one(n: int) -> str:
+        port = ports[n % len(ports)]
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
             body = {"username": f"xclerk{n:02d}", "password": DEMO_PASSWORD, "window": f"X{n:02d}"}
             response = await client.post("/api/v1/auth/login", json=body)
             response.raise_for_status()
             return str(response.json()["token"])
 
-        return list(await asyncio.gather(*(one(n) for n in range(1, clerks + 1))))
+    return list(await asyncio.gather(*(one(n) for n in range(1, clerks + 1))))
 
 
-def double_claims_in_log(path: Path) -> int:
-    with sqlite3.connect(path) as db:
+def double_claims_in_log(url: str) -> int:
+    def count(conn: Connection) -> int:
         return int(
-            db.execute(
-                "SELECT count(*) FROM (SELECT subject_id FROM events WHERE type='ticket.called' "
-                "GROUP BY subject_id HAVING count(*) > 1)"
-            ).fetchone()[0]
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM (SELECT subject_id FROM events "
+                    "WHERE type='ticket.called' GROUP BY subject_id HAVING count(*) > 1) d"
+                )
+            ).scalar_one()
         )
 
-
-def api_run(workdir: Path, clerks: int, per_clerk: int) -> Run:
-    path = workdir / f"api-{clerks}.db"
-    seed(path, clerks)
-    add_waiting_tickets(path, clerks * per_clerk)
-    port = free_port()
-    server = start_server(path, port)
+    db = Database(url)
     try:
-        tokens = asyncio.run(login_all(port, clerks))
+        return db.run_read(count)
+    finally:
+        db.close()
+
+
+def api_run(databases: Databases, instances: int, clerks: int, per_clerk: int) -> Run:
+    url = databases.new(clerks, clerks * per_clerk)
+    ports = [free_port() for _ in range(instances)]
+    servers = [start_server(url, port) for port in ports]
+    try:
+        tokens = asyncio.run(login_all(ports, clerks))
         results = Results()
 
         async def load() -> float:
@@ -160,7 +148,11 @@ def api_run(workdir: Path, clerks: int, per_clerk: int) -> Run:
             await asyncio.gather(
                 *(
                     post_until_empty(
-                        "127.0.0.1", port, f"/api/v1/windows/X{n:02d}/call-next", token, results
+                        "127.0.0.1",
+                        ports[n % instances],
+                        f"/api/v1/windows/X{n:02d}/call-next",
+                        token,
+                        results,
                     )
                     for n, token in enumerate(tokens, start=1)
                 )
@@ -169,80 +161,92 @@ def api_run(workdir: Path, clerks: int, per_clerk: int) -> Run:
 
         seconds = asyncio.run(load())
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
     ids = Counter(json.loads(body)["id"] for body in results.bodies)
-    doubles = sum(1 for count in ids.values() if count > 1) + double_claims_in_log(path)
+    doubles = sum(1 for count in ids.values() if count > 1) + double_claims_in_log(url)
     claims = len(results.bodies)
-    assert claims == clerks * per_clerk, f"{claims} claims for {clerks * per_clerk} tickets"
+    if claims != clerks * per_clerk:
+        raise AssertionError(
+            f"{claims} claims for {clerks * per_clerk} tickets: {results.statuses}"
+        )
     return Run(clerks, claims, seconds, results.latencies, doubles)
 
 
-def bare_sql_run(workdir: Path, claims: int) -> Run:
-    path = workdir / "bare.db"
-    seed(path, 1)
-    add_waiting_tickets(path, claims)
-    db = Database(f"sqlite:///{path}")
+def bare_sql_run(databases: Databases, claims: int) -> Run:
+    url = databases.new(1, claims)
+    db = Database(url)
     window_id = db.run_read(
-        lambda conn: conn.exec_driver_sql("SELECT id FROM windows WHERE code='X01'").scalar()
+        lambda conn: conn.execute(text("SELECT id FROM windows WHERE code='X01'")).scalar()
     )
     actor = Actor(None, "bench")
+
+    def claim(conn: Connection) -> object:
+        return call_next(
+            conn,
+            hall_id=1,
+            window_code="X01",
+            window_id=window_id,
+            now=datetime.now(UTC),
+            actor=actor,
+        )
+
     latencies = []
     started = time.perf_counter()
     for _ in range(claims):
         t0 = time.perf_counter()
-        db.run_write(
-            lambda conn: call_next(
-                conn,
-                hall_id=1,
-                window_code="X01",
-                window_id=window_id,
-                now=datetime.now(UTC),
-                actor=actor,
-            )
-        )
+        db.run_write(claim)
         latencies.append(time.perf_counter() - t0)
     seconds = time.perf_counter() - started
     db.close()
-    return Run(1, claims, seconds, latencies, double_claims_in_log(path))
+    return Run(1, claims, seconds, latencies, double_claims_in_log(url))
 
 
 def summarise(label: str, runs: list[Run]) -> tuple[str, float]:
     rate = statistics.median(r.rate for r in runs)
     lat = [x for r in runs for x in r.latencies]
     line = (
-        f"{label:<22} {rate:>9.0f} {percentile(lat, 0.5) * 1000:>8.2f} "
+        f"{label:<26} {rate:>9.0f} {percentile(lat, 0.5) * 1000:>8.2f} "
         f"{percentile(lat, 0.95) * 1000:>8.2f} {percentile(lat, 0.99) * 1000:>8.2f} "
         f"{sum(r.doubles for r in runs):>7}"
     )
     return line, rate
 
 
+def repeat(runs: int, make: Callable[[], Run]) -> list[Run]:
+    return [make() for _ in range(runs)]
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--instances", type=int, default=1)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--per-clerk", type=int, default=50)
     parser.add_argument("--levels", default="1,50,200")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
-    workdir = Path(tempfile.mkdtemp(prefix="bench-claims-"))
+    databases = Databases(args.engine, Path(tempfile.mkdtemp(prefix="bench-claims-")))
     print(
-        f"claims through the API (SQLite, one `workbench serve` process); {args.runs} runs each, "
-        f"median claims/s, latency over all runs"
+        f"claims through the API: {args.engine}, {args.instances} `workbench serve` "
+        f"process(es); {args.runs} runs each; median claims/s, latency over all runs"
     )
-    print(f"{'':<22} {'claims/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'doubles':>7}")
+    print(f"{'':<26} {'claims/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'doubles':>7}")
     try:
         bare_line, bare_rate = summarise(
-            "bare SQL, 1 writer", [bare_sql_run(workdir, 2000) for _ in range(args.runs)]
+            "bare SQL, 1 writer", repeat(args.runs, lambda: bare_sql_run(databases, 2000))
         )
         print(bare_line)
         for clerks in levels:
             per_clerk = max(args.per_clerk, 2000 // clerks)
-            runs = [api_run(workdir, clerks, per_clerk) for _ in range(args.runs)]
+            runs = repeat(
+                args.runs, lambda c=clerks, p=per_clerk: api_run(databases, args.instances, c, p)
+            )
             line, rate = summarise(f"API, {clerks} clerks", runs)
             print(f"{line}   ratio to bare SQL {rate / bare_rate:.2f}")
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        databases.drop_all()
 
 
 if __name__ == "__main__":

@@ -55,6 +55,9 @@ class DeskScreen(Screen[None]):
         self.refresh_bindings()
         self.call_later(self.recompose)
 
+    def forget_personal_data(self) -> None:
+        """Drop anything revealed (called when the screen locks)."""
+
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:

@@ -11,11 +11,12 @@ import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Static
@@ -29,12 +30,19 @@ from api_client.models import (
     MaterialVerification,
     RejectDecision,
     SupplementDecision,
+    SupplementItem,
     TransferDecision,
     WithdrawDecision,
 )
 from api_client.models.decisions import DecisionRequest
 from screens.base import DeskScreen
-from screens.case_text import guideline_text, owed_preview, row_findings, supplement_preview
+from screens.case_text import (
+    guideline_text,
+    missing_rows,
+    owed_preview,
+    row_findings,
+    supplement_preview,
+)
 from screens.conflicts import ConflictDialog
 from screens.dialogs import ChoiceDialog, NoticeDialog, PromptDialog, RejectDialog
 from screens.widgets.banners import OfflineBanner, UndoBar
@@ -65,6 +73,7 @@ REJECT_REASONS = (
     "document_expired",
     "no_authorisation",
 )
+CHECKLIST_WIDTHS = {"material": 34, "required": 14, "status": 11, "provided": 18, "findings": 30}
 MARKS = {
     "original": ("provided", "original"),
     "copy": ("provided", "copy"),
@@ -84,7 +93,7 @@ def _b(key: str, action: str, name: str, *, show: bool = True) -> Binding:
 class CaseScreen(DeskScreen):
     """One case, for verification and decision."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         _b("escape", "back", "back"),
         _b("1", "mark('original')", "mark_original"),
         _b("2", "mark('copy')", "mark_copy"),
@@ -132,8 +141,8 @@ class CaseScreen(DeskScreen):
         self.query_one("#guideline").border_title = t("case.guideline")
         table = self.query_one("#checklist", DataTable)
         table.border_title = t("case.checklist")
-        for column in ("material", "required", "status", "provided", "findings"):
-            table.add_column(t(f"checklist.{column}"), key=column)
+        for column, width in CHECKLIST_WIDTHS.items():
+            table.add_column(t(f"checklist.{column}"), key=column, width=width)
         table.focus()
         session = self.service.session
         if session is not None:
@@ -147,11 +156,11 @@ class CaseScreen(DeskScreen):
 
     def _store_changed(self, old: Snapshot, new: Snapshot) -> None:
         case = new.current_case
-        if case is not None and case.id == self.case_id and case != old.current_case:
-            if self.case is None or case.version >= self.case.version:
-                self.case = case
-                self.local.clear()
-                self.show_case()
+        fresh = case is not None and case.id == self.case_id and case != old.current_case
+        if fresh and case is not None and (self.case is None or case.version >= self.case.version):
+            self.case = case
+            self.local.clear()
+            self.show_case()
         if old.outbox != new.outbox or old.connection != new.connection:
             self._show_connection(new)
         if new.outbox.conflicts > old.outbox.conflicts:
@@ -307,7 +316,7 @@ class CaseScreen(DeskScreen):
         if status == "owed" and not row.may_be_owed:
             self.notify(t("case.not_owable"), severity="warning")
             return
-        verification = MaterialVerification(status=status, provided_as=provided_as, note=row.note)  # type: ignore[arg-type]
+        verification = MaterialVerification(status=status, provided_as=provided_as, note=row.note)
         self._queue_mark(row, verification)
 
     def _queue_mark(self, row: ChecklistRow, verification: MaterialVerification) -> None:
@@ -330,7 +339,7 @@ class CaseScreen(DeskScreen):
             status = row.status if row.status != "pending" else "provided"
             provided_as = row.provided_as or ("original" if status == "provided" else None)
             verification = MaterialVerification(
-                status=status,  # type: ignore[arg-type]
+                status=status,
                 provided_as=provided_as if status == "provided" else None,
                 e_licence_id=row.e_licence.id
                 if row.e_licence and provided_as == "e_licence"
@@ -373,8 +382,9 @@ class CaseScreen(DeskScreen):
         preview = supplement_preview(self.case, item)
 
         def confirmed(send: bool | None) -> None:
-            if send:
-                self._submit(SupplementDecision(decision="supplement"))
+            if send and self.case is not None:
+                items = [SupplementItem(material=row.material) for row in missing_rows(self.case)]
+                self._submit(SupplementDecision(decision="supplement", items=items))
 
         self.app.push_screen(
             NoticeDialog(t("notice.preview_title"), preview, confirm=t("notice.send")), confirmed
@@ -441,6 +451,10 @@ class CaseScreen(DeskScreen):
         self.send_decision(decision)
 
     # -- reveal, notices -----------------------------------------------------------------
+
+    def forget_personal_data(self) -> None:
+        self.revealed = None
+        self.show_case()
 
     def action_reveal(self) -> None:
         self.reveal()

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, DataTable, Static
@@ -45,7 +46,7 @@ def describe_conflict(entry: OutboxEntry) -> str:
 class ConflictDialog(DeskModal[OutboxEntry | None]):
     """Settle one conflict: retry on the current version, discard, or later."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "retry", "key.retry", tooltip="tip.retry", id="conflict-retry"),
         Binding("d", "discard", "key.discard", tooltip="tip.discard", id="conflict-discard"),
         Binding("escape", "later", "key.later", tooltip="tip.later", id="conflict-later"),
@@ -57,7 +58,9 @@ class ConflictDialog(DeskModal[OutboxEntry | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog dialog-wide"):
-            yield Static(t("conflict.title"), classes="dialog-title")
+            stale = (self.entry.problem or {}).get("status") == 412
+            title = t("conflict.title") if stale else t("conflict.refused")
+            yield Static(title, classes="dialog-title")
             yield Static(describe_conflict(self.entry), markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(t("conflict.retry"), variant="primary", id="retry")
@@ -88,7 +91,7 @@ class ConflictDialog(DeskModal[OutboxEntry | None]):
 class OutboxScreen(DeskScreen):
     """Every change not yet confirmed by the server, conflicts first."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "key.back", tooltip="tip.back", id="outbox-back"),
         Binding("enter", "settle", "key.settle", tooltip="tip.settle", id="outbox-settle"),
         Binding("r", "retry", "key.retry", tooltip="tip.retry", id="outbox-retry"),
@@ -193,7 +196,10 @@ class OutboxScreen(DeskScreen):
     def action_settle(self) -> None:
         entry = self._selected()
         if entry is not None and entry.state is EntryState.CONFLICT:
-            self.app.push_screen(ConflictDialog(entry), lambda _: self.load())
+            self.app.push_screen(ConflictDialog(entry), self._settled)
+
+    def _settled(self, _entry: OutboxEntry | None) -> None:
+        self.load()
 
     def action_retry(self) -> None:
         entry = self._selected()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -23,13 +24,15 @@ __all__ = [
     "RejectDialog",
 ]
 
-CANCEL = Binding("escape", "cancel", "key.cancel", tooltip="tip.cancel", id="dialog-cancel")
+CANCEL: BindingType = Binding(
+    "escape", "cancel", "key.cancel", tooltip="tip.cancel", id="dialog-cancel"
+)
 
 
 class ConfirmDialog(DeskModal[bool]):
     """Yes or no; Enter confirms, Escape cancels."""
 
-    BINDINGS = [CANCEL]
+    BINDINGS: ClassVar[list[BindingType]] = [CANCEL]
 
     def __init__(self, message: str, *, confirm: str | None = None, danger: bool = False) -> None:
         super().__init__()
@@ -63,7 +66,7 @@ class ConfirmDialog(DeskModal[bool]):
 class ChoiceDialog(DeskModal[str | None]):
     """Pick one of a few options (digits 1–9 pick directly)."""
 
-    BINDINGS = [CANCEL]
+    BINDINGS: ClassVar[list[BindingType]] = [CANCEL]
 
     def __init__(self, title: str, options: Sequence[tuple[str, str]]) -> None:
         super().__init__()
@@ -71,7 +74,7 @@ class ChoiceDialog(DeskModal[str | None]):
         self.options = list(options)
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        with Vertical(classes="dialog dialog-wide"):
             yield Label(self.title_text, classes="dialog-title")
             yield OptionList(
                 *(
@@ -100,7 +103,7 @@ class ChoiceDialog(DeskModal[str | None]):
 class PromptDialog(DeskModal[str | None]):
     """Ask for one line of text; `required` refuses an empty answer."""
 
-    BINDINGS = [CANCEL]
+    BINDINGS: ClassVar[list[BindingType]] = [CANCEL]
 
     def __init__(
         self, title: str, *, placeholder: str = "", value: str = "", required: bool = True
@@ -135,7 +138,7 @@ class PromptDialog(DeskModal[str | None]):
 class AlarmDialog(DeskModal[str | None]):
     """The emergency alarm: the clerk must type the window code to send it (no accidents)."""
 
-    BINDINGS = [CANCEL]
+    BINDINGS: ClassVar[list[BindingType]] = [CANCEL]
 
     def __init__(self, window: str) -> None:
         super().__init__()
@@ -170,7 +173,7 @@ class NoticeDialog(DeskModal[bool]):
     With `pledge` the clerk must also tick that the applicant signed the pledge.
     """
 
-    BINDINGS = [CANCEL]
+    BINDINGS: ClassVar[list[BindingType]] = [CANCEL]
 
     def __init__(self, title: str, body: str, *, confirm: str, pledge: bool = False) -> None:
         super().__init__()
@@ -210,7 +213,7 @@ class NoticeDialog(DeskModal[bool]):
 class RejectDialog(DeskModal[tuple[str, str] | None]):
     """A reason from the hall's list and free text; both required."""
 
-    BINDINGS = [CANCEL]
+    BINDINGS: ClassVar[list[BindingType]] = [CANCEL]
 
     def __init__(self, reasons: Sequence[tuple[str, str]]) -> None:
         super().__init__()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
@@ -19,7 +20,7 @@ __all__ = ["HelpScreen"]
 class HelpScreen(DeskModal[None]):
     """Every binding that works on the screen beneath: key, what it does, and why."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,f1,q", "close", "key.close", tooltip="tip.close", id="help-close"),
     ]
 

@@ -7,10 +7,11 @@ the accounts are listed; choosing one fills the form.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Center, Horizontal, Vertical
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -38,7 +39,7 @@ DemoAccount = tuple[str, str, str | None]
 class LoginScreen(DeskScreen):
     """The first screen."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f2", "resume", "key.resume", tooltip="tip.resume", id="login-resume"),
     ]
 
@@ -64,18 +65,11 @@ class LoginScreen(DeskScreen):
         with Center(id="login-center"), Vertical(id="login-box"):
             yield Static(t("app.title"), id="login-title")
             yield Static(t("login.subtitle"), id="login-subtitle")
-            yield Label(t("login.server"))
-            yield Input(values.get("server", self.server_url), id="server")
-            yield Label(t("login.user"))
-            yield Input(values.get("user", last_user), placeholder="clerk01", id="user")
-            yield Label(t("login.password"))
-            yield Input(values.get("password", ""), password=True, id="password")
-            yield Label(t("login.window"))
-            yield Input(
-                values.get("window", self.last.get("window", "") if last_user else ""),
-                placeholder="W01",
-                id="window",
-            )
+            yield from self._field("server", values.get("server", self.server_url))
+            yield from self._field("user", values.get("user", last_user), "clerk01")
+            yield from self._field("password", values.get("password", ""), password=True)
+            window = values.get("window", self.last.get("window", "") if last_user else "")
+            yield from self._field("window", window, "W01")
             yield Label("", id="login-error", classes="form-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(t("login.submit"), variant="primary", id="login")
@@ -92,9 +86,19 @@ class LoginScreen(DeskScreen):
                 )
         yield KeyBar()
 
+    def _field(
+        self, name: str, value: str, placeholder: str = "", *, password: bool = False
+    ) -> ComposeResult:
+        with Horizontal(classes="login-row"):
+            yield Label(t(f"login.{name}"), classes="login-label")
+            yield Input(value, placeholder=placeholder, password=password, id=name)
+
+    AUTO_FOCUS = None
+
     def on_mount(self) -> None:
         user = self.query_one("#user", Input)
-        (self.query_one("#password", Input) if user.value else user).focus()
+        target = self.query_one("#password", Input) if user.value else user
+        self.call_after_refresh(target.focus)
 
     def translate(self) -> None:
         self.values = {

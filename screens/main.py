@@ -8,14 +8,14 @@ dirty; a 4 Hz timer repaints what changed, so a flood of events costs a few repa
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
+from textual.notifications import SeverityLevel
 
 from api_client.event_stream import ConnectionState
 from api_client.models import Event, TicketActionRequest
@@ -54,7 +54,7 @@ def _b(
 class MainScreen(DeskScreen):
     """The clerk's main screen."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         _b("f5", "call_next", "call_next"),
         _b("s", "start", "start"),
         _b("f", "finish", "finish"),
@@ -74,7 +74,9 @@ class MainScreen(DeskScreen):
     class Changed(Message):
         """A worker finished: something may have to be shown."""
 
-        def __init__(self, note: str | None = None, severity: str = "information") -> None:
+        def __init__(
+            self, note: str | None = None, severity: SeverityLevel = "information"
+        ) -> None:
             super().__init__()
             self.note = note
             self.severity = severity
@@ -90,7 +92,7 @@ class MainScreen(DeskScreen):
             yield VisitorPanel(self.service, id="visitor")
             yield WorkListTable(self.service, id="work-list")
         yield UndoBar(self.service, id="undo-bar")
-        yield StatusBar(id="status-bar")
+        yield StatusBar(self.service.clock, id="status-bar")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -165,9 +167,12 @@ class MainScreen(DeskScreen):
         ticket = self.service.current_ticket
         if ticket is not None and ticket.status == "called":
             self.refresh_bindings()
-        if datetime.now().second % 15 == 0:
+        if self.service.clock().second % 15 == 0:
             self.table.sync(self.service.worklist.ordered(), force=False)
         self._show_snapshot(self.service.session.store.snapshot) if self.service.session else None
+
+    def forget_personal_data(self) -> None:
+        self.query_one(VisitorPanel).revealed = None
 
     def binding_label(self, binding: Binding) -> str | None:
         if binding.action == "recall":
@@ -183,7 +188,7 @@ class MainScreen(DeskScreen):
         self._dirty = True
         self._repaint()
         if message.note:
-            self.notify(message.note, severity=message.severity)  # type: ignore[arg-type]
+            self.notify(message.note, severity=message.severity)
 
     # -- which actions make sense now ----------------------------------------------------
 
@@ -223,13 +228,13 @@ class MainScreen(DeskScreen):
 
             def confirmed(yes: bool | None) -> None:
                 if yes:
-                    self.call_next()
+                    self.call_next_ticket()
 
             self.app.push_screen(
                 ConfirmDialog(t("confirm.call_while_serving", number=ticket.number)), confirmed
             )
             return
-        self.call_next()
+        self.call_next_ticket()
 
     def action_call_selected(self) -> None:
         row = self.table.selected
@@ -272,7 +277,7 @@ class MainScreen(DeskScreen):
 
         def chosen(outcome: str | None) -> None:
             if outcome:
-                self.ticket_action(ticket_id, "finish", TicketActionRequest(outcome=outcome))  # type: ignore[arg-type]
+                self.ticket_action(ticket_id, "finish", TicketActionRequest(outcome=outcome))
 
         options = [(o, t(f"outcome.{o}")) for o in OUTCOMES]
         self.app.push_screen(ChoiceDialog(t("finish.title"), options), chosen)
@@ -389,7 +394,7 @@ class MainScreen(DeskScreen):
                 )
 
     @work(exclusive=True, group="ticket", exit_on_error=False)
-    async def call_next(self) -> None:
+    async def call_next_ticket(self) -> None:
         ticket = await self.service.call_next()
         note = t("done.called", number=ticket.number) if ticket else t("done.nobody_waits")
         self.post_message(self.Changed(note, "information" if ticket else "warning"))
@@ -434,6 +439,7 @@ class MainScreen(DeskScreen):
     @work(exclusive=True, group="alarm", exit_on_error=False)
     async def raise_alarm(self, note: str) -> None:
         sent = await self.service.raise_alarm(note or None)
-        self.query_one(VisitorPanel).alarm_at = datetime.now().strftime("%H:%M:%S")
+        now = self.service.clock().astimezone()
+        self.query_one(VisitorPanel).alarm_at = now.strftime("%H:%M:%S")
         key = "done.alarm_sent" if sent else "done.alarm_queued"
         self.post_message(self.Changed(t(key), "warning"))

@@ -192,12 +192,17 @@ async def world(two_halls: Backend) -> AsyncIterator[World]:
     clerk_a = clients[(HALL_A, "clerk")]
     tickets = []
     for extra in ({"applicant_id_number": APPLICANT_ID}, {}, {}):
-        body = {"service_item": ITEM, **extra}
+        issue = {"service_item": ITEM, **extra}
         tickets.append(
-            await created(await terminal_a.post("/api/v1/tickets", json=body, headers=key()))
+            await created(await terminal_a.post("/api/v1/tickets", json=issue, headers=key()))
         )
     done = tickets[2]["id"]
-    for action, body in (("call", None), ("start", None), ("finish", {"outcome": "completed"})):
+    steps: list[tuple[str, Any]] = [
+        ("call", None),
+        ("start", None),
+        ("finish", {"outcome": "completed"}),
+    ]
+    for action, body in steps:
         await created(
             await clerk_a.post(f"/api/v1/tickets/{done}/{action}", json=body, headers=key())
         )
@@ -365,6 +370,47 @@ MATRIX: dict[tuple[str, str], Row] = {
         "refused",
     ),
     ("GET", "/api/v1/alarms"): Row(STAFF, lambda w: Call("GET", "/api/v1/alarms"), "own"),
+    # merges (issue 6): a waiting ticket gets 409, a case merged with itself 422, no merge 404
+    ("POST", "/api/v1/tickets/{ticket}/case"): Row(
+        frozenset({"clerk"}),
+        lambda w: Call(
+            "POST",
+            f"/api/v1/tickets/{w.ticket_a}/case",
+            {"materials": [{"material": "no_such_material"}]},
+        ),
+        "refused",
+    ),
+    ("GET", "/api/v1/tickets/{ticket}/merge-candidates"): Row(
+        STAFF, lambda w: Call("GET", f"/api/v1/tickets/{w.ticket_a}/merge-candidates"), "refused"
+    ),
+    ("GET", "/api/v1/cases/{case}/merge-candidates"): Row(
+        STAFF, lambda w: Call("GET", f"/api/v1/cases/{w.case_a}/merge-candidates"), "refused"
+    ),
+    ("GET", "/api/v1/cases/{case}/merge-preview"): Row(
+        STAFF,
+        lambda w: Call(
+            "GET", f"/api/v1/cases/{w.case_a}/merge-preview", params={"other": w.case_a}
+        ),
+        "refused",
+    ),
+    ("POST", "/api/v1/cases/{case}/merge"): Row(
+        STAFF,
+        lambda w: Call(
+            "POST", f"/api/v1/cases/{w.case_a}/merge", {"other_case": w.case_a}, if_match='"999"'
+        ),
+        "refused",
+    ),
+    ("GET", "/api/v1/cases/{case}/merges"): Row(
+        STAFF, lambda w: Call("GET", f"/api/v1/cases/{w.case_a}/merges"), "refused"
+    ),
+    ("GET", "/api/v1/merges/{merge}"): Row(
+        STAFF, lambda w: Call("GET", "/api/v1/merges/999999"), "refused"
+    ),
+    ("POST", "/api/v1/merges/{merge}/unmerge"): Row(
+        frozenset({"supervisor", "admin"}),
+        lambda w: Call("POST", "/api/v1/merges/999999/unmerge"),
+        "refused",
+    ),
     # events
     ("GET", "/api/v1/events"): Row(
         STAFF, lambda w: Call("GET", "/api/v1/events", params={"after": 0}, stream=True), "own"

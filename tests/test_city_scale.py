@@ -8,7 +8,6 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,12 +16,11 @@ from httpx_sse import aconnect_sse
 from backend.app import prepare_database
 from backend.db.engine import Database
 from backend.db.provision import create_database, drop_database
-from backend.embedded import EmbeddedServer
 from backend.hall_file import load_demo_hall
 from backend.passwords import Passwords
 from backend.seed import add_waiting_tickets, hall_with_extra_clerks, load_hall
-from backend.settings import BackendSettings
 from tests.conftest import FAST_HASH, Backend, key, postgres_admin_url
+from tests.servers import ServerProcess
 
 CLERKS = 200
 TICKETS = 5000
@@ -45,11 +43,17 @@ def city_database() -> Iterator[str]:
     drop_database(url, postgres_admin_url())
 
 
+class Instance(Backend):
+    """One API instance, a process of its own (so two instances really run in parallel)."""
+
+    def __init__(self, server: ServerProcess) -> None:
+        self.base_url = server.base_url
+
+
 @pytest.fixture(scope="module")
 def two_instances(city_database: str) -> Iterator[tuple[Backend, Backend]]:
-    settings = BackendSettings(database_url=city_database, **FAST_HASH)  # type: ignore[arg-type]
-    with EmbeddedServer(settings) as a, EmbeddedServer(settings) as b:
-        yield Backend(a), Backend(b)
+    with ServerProcess(city_database) as a, ServerProcess(city_database) as b:
+        yield Instance(a), Instance(b)
 
 
 async def test_a_call_on_instance_a_streams_to_a_supervisor_on_instance_b(
@@ -81,10 +85,10 @@ async def test_a_call_on_instance_a_streams_to_a_supervisor_on_instance_b(
     # an idempotent retry landing on the other instance gets the stored answer
     retry_key = key()
     first = await terminal.post(
-        "/api/v1/tickets", json={"service_item": "MZ-001"}, headers=retry_key
+        "/api/v1/tickets", json={"service_item": "GA-003"}, headers=retry_key
     )
     other = httpx.AsyncClient(base_url=b.base_url, headers=dict(terminal.headers))
-    replay = await other.post("/api/v1/tickets", json={"service_item": "MZ-001"}, headers=retry_key)
+    replay = await other.post("/api/v1/tickets", json={"service_item": "GA-003"}, headers=retry_key)
     assert replay.json() == first.json()
     assert replay.headers["Idempotency-Replayed"] == "true"
     for client in (terminal, clerk, supervisor, other):
@@ -102,7 +106,7 @@ async def _call_until_empty(client: httpx.AsyncClient, window: str) -> list[int]
 
 
 async def test_two_hundred_clerks_on_two_instances_call_each_ticket_exactly_once(
-    two_instances: tuple[Backend, Backend], city_database: str, tmp_path: Path
+    two_instances: tuple[Backend, Backend], city_database: str
 ) -> None:
     db = Database(city_database)
     db.run_write(add_waiting_tickets, "DL-ZS", "MZ-001", TICKETS, datetime.now(UTC))

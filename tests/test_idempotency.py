@@ -453,11 +453,6 @@ async def test_garbage_if_match_is_422(backend: Backend, if_match: str) -> None:
     assert body["errors"][0]["loc"] == ["header", "If-Match"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="backend/routes/common.py parse_if_match: str.isdigit() accepts '²' and int() of "
-    "5000 digits raises ValueError -> 500 (owner: routes/common.py)",
-)
 @pytest.mark.parametrize("raw", [b'"\xb2"', b'"' + b"9" * 5000 + b'"'], ids=["superscript", "huge"])
 async def test_exotic_if_match_is_422_not_500(backend: Backend, raw: bytes) -> None:
     supervisor = await backend.login("super01", verify=False)

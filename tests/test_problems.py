@@ -4,13 +4,13 @@ stable type, and bad input never gets a 5xx (a seeded fuzz loop over every opera
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import random
 import string
-import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -290,11 +290,6 @@ async def test_invalid_cursor_is_422(
     assert ["query", "cursor"] in field_locs(body)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="backend/cases.py decode_cursor_data accepts any non-negative int; a huge one "
-    "overflows SQLite INTEGER -> 500 (owner: backend/cases.py)",
-)
 @pytest.mark.parametrize("path", ["/api/v1/tickets", "/api/v1/cases"])
 async def test_a_cursor_past_any_row_is_422_or_empty_not_500(
     clients: dict[str, httpx.AsyncClient], path: str
@@ -381,24 +376,15 @@ async def test_invalid_last_event_id_is_422(
     problem(response, 422, "validation")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="backend/routes/events.py _start: '²'.isdigit() is True but int('²') raises "
-    "ValueError -> 500 (owner: routes/events.py)",
-)
 async def test_superscript_last_event_id_is_422_not_500(
     clients: dict[str, httpx.AsyncClient],
 ) -> None:
-    response = await clients["supervisor"].get("/api/v1/events", headers={"Last-Event-ID": b"\xb2"})
+    response = await clients["supervisor"].get(
+        "/api/v1/events", headers={b"Last-Event-ID": b"\xb2"}
+    )
     problem(response, 422, "validation")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="naive appointment_at reaches backend/queue.py and the UtcDateTime column raises "
-    "ValueError -> 500; TicketIssue.appointment_at should be an AwareDatetime "
-    "(owner: api_client/models/tickets.py)",
-)
 async def test_naive_appointment_time_is_422_not_500(
     clients: dict[str, httpx.AsyncClient],
 ) -> None:
@@ -411,12 +397,6 @@ async def test_naive_appointment_time_is_422_not_500(
     assert ["body", "appointment_at"] in field_locs(body)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="extreme offsets overflow when backend/db/schema.py UtcDateTime converts to UTC "
-    "(OverflowError -> 500); appointment times need a sane range check (owner: "
-    "api_client/models/tickets.py or backend/queue.py)",
-)
 @pytest.mark.parametrize("when", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
 async def test_out_of_range_appointment_time_is_422_not_500(
     clients: dict[str, httpx.AsyncClient], when: str
@@ -442,9 +422,12 @@ async def test_errors_of_the_auth_layer_are_problems_too(server: Backend) -> Non
 # whole body, a path parameter, a query parameter or a header. Nothing may answer 5xx or drop
 # the connection, and every 4xx must be problem+json. Seeded, so a failure replays exactly.
 
+# 5xx the fuzz may find that are already known, each pinned by a strict-xfail test above (when
+# a bug is fixed its test XPASSes and fails: then delete the test's mark and the entry here).
+KNOWN_5XX: dict[str, Callable[[Request], bool]] = {}
+
 SEED = int(os.environ.get("FUZZ_SEED", "20261125"))
 PER_OPERATION = int(os.environ.get("FUZZ_PER_OPERATION", "30"))
-TIME_BUDGET_S = 20.0 * max(1, PER_OPERATION / 30)
 LOGIN = ("POST", "/api/v1/auth/login")
 LOGOUT = ("POST", "/api/v1/auth/logout")
 
@@ -717,9 +700,9 @@ def mutated(
             value = rng.choice(GARBAGE)
             query.append((name, value if isinstance(value, str) else json.dumps(value)))
     elif where == "header":
-        name = rng.choice([b"if-match", b"last-event-id", b"idempotency-key", b"content-type"])
-        value = rng.choice(CONTENT_TYPES if name == b"content-type" else HEADER_GARBAGE)
-        headers = [h for h in headers if h[0] != name] + [(name, value)]
+        header = rng.choice([b"if-match", b"last-event-id", b"idempotency-key", b"content-type"])
+        value = rng.choice(CONTENT_TYPES if header == b"content-type" else HEADER_GARBAGE)
+        headers = [h for h in headers if h[0] != header] + [(header, value)]
     if raw is not None and not any(h[0] == b"content-type" for h in headers):
         headers.append((b"content-type", b"application/json"))
     return Request(role, method, params, query, headers, raw)
@@ -756,9 +739,10 @@ async def test_fuzz_every_operation_never_answers_5xx(
         for method, operation in sorted(item.items())
         if method in ("get", "post", "put", "patch", "delete")
     ]
+    # ~30 mutations per operation, fewer when the API grows, to stay near ~1,000 requests
+    per_operation = max(10, min(PER_OPERATION, PER_OPERATION * 33 // len(operations)))
     failures: list[str] = []
     sent = 0
-    started = time.monotonic()
     async with httpx.AsyncClient(base_url=server.base_url, verify=False) as throwaway:
 
         async def client_for(role: str, op: tuple[str, str]) -> httpx.AsyncClient:
@@ -794,7 +778,7 @@ async def test_fuzz_every_operation_never_answers_5xx(
                     )
                 if response.status_code not in (401, 403):
                     allowed.append(role)
-            for _ in range(PER_OPERATION if op != LOGOUT else 8):
+            for _ in range(per_operation if op != LOGOUT else 8):
                 role = rng.choice(allowed or list(ROLES))
                 _, fresh_body = baseline(document, method, path, operation, rng, ids)
                 request = mutated(operation, role, method, params, fresh_body, rng)
@@ -806,6 +790,13 @@ async def test_fuzz_every_operation_never_answers_5xx(
                     continue
                 sent += 1
                 if response.status_code >= 500:
+                    known = [bug for bug, matches in KNOWN_5XX.items() if matches(request)]
+                    if known:
+                        print(f"known bug {known[0]}: {method} {url} -> {response.status_code}")
+                        # the server closes the connection after a 500: let the pool notice
+                        with contextlib.suppress(httpx.HTTPError):
+                            await clients[role].get("/healthz")
+                        continue
                     failures.append(
                         f"{method} {url} as {role}: {response.status_code} "
                         f"headers={request.headers!r} body={(request.body or b'')[:300]!r}"
@@ -814,8 +805,6 @@ async def test_fuzz_every_operation_never_answers_5xx(
                     media = response.headers.get("content-type", "")
                     if not media.startswith("application/problem+json"):
                         failures.append(f"{method} {url}: {response.status_code} as {media}")
-            elapsed = time.monotonic() - started
-            assert elapsed < TIME_BUDGET_S * 2, f"fuzz loop far over its budget at {path}"
     assert not failures, f"{len(failures)} of {sent} fuzz requests failed:\n" + "\n".join(
         failures[:30]
     )

@@ -6,11 +6,13 @@ Screens live in `screens/`, the hall behind `DeskService`; the app only wires th
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
+from typing import ClassVar
 
 from textual import events
 from textual.app import App, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from screens.base import DeskModal, DeskScreen
@@ -43,7 +45,7 @@ class WorkbenchApp(App[None]):
     CSS_PATH = str(STYLESHEET)
     TITLE = "Service Workbench"
     COMMANDS = App.COMMANDS | {ScreenCommands}
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         _g("f1", "help", "help", show=True),
         _g("u", "undo", "undo"),
         _g("ctrl+o", "outbox", "outbox", show=True),
@@ -127,6 +129,9 @@ class WorkbenchApp(App[None]):
 
     def action_lock(self) -> None:
         if self.logged_in and not isinstance(self.screen, LockScreen):
+            for screen in self.screen_stack:
+                if isinstance(screen, DeskScreen):
+                    screen.forget_personal_data()
             self.push_screen(LockScreen())
 
     def action_toggle_language(self) -> None:
@@ -155,7 +160,7 @@ class WorkbenchApp(App[None]):
             yield SystemCommand(
                 t("palette.language", name=label),
                 t("palette.language_help"),
-                lambda code=code: i18n.set_language(code),  # type: ignore[misc]
+                partial(i18n.set_language, code),
             )
         yield SystemCommand(t("key.help"), t("tip.help"), self.action_help)
         if self.logged_in:
@@ -163,7 +168,7 @@ class WorkbenchApp(App[None]):
             yield SystemCommand(t("key.lock"), t("tip.lock"), self.action_lock)
         yield SystemCommand(t("palette.quit"), t("palette.quit_help"), self.exit)
 
-    def _set_theme(self, name: str) -> object:
+    def _set_theme(self, name: str) -> Callable[[], None]:
         def apply() -> None:
             self.theme = name
 

@@ -21,9 +21,18 @@ from backend.seed import DEMO_PASSWORD, SeedReport, load_hall
 from backend.settings import BackendSettings
 from workbench.simulate import HallSimulator, SimulationConfig
 
+DEMO_HASH_TIME_COST = 1
+DEMO_HASH_MEMORY_KIB = 8 * 1024
+"""The demo's accounts have a published password: hashing them cheaply makes the demo start
+fast and costs no security."""
+
 
 def seed_demo_database(directory: Path) -> tuple[BackendSettings, SeedReport]:
-    settings = BackendSettings(database_url=f"sqlite:///{directory / 'demo-hall.db'}")
+    settings = BackendSettings(
+        database_url=f"sqlite:///{directory / 'demo-hall.db'}",
+        password_time_cost=DEMO_HASH_TIME_COST,
+        password_memory_kib=DEMO_HASH_MEMORY_KIB,
+    )
     db = Database(settings.database_url)
     try:
         prepare_database(db)
@@ -36,8 +45,15 @@ def seed_demo_database(directory: Path) -> tuple[BackendSettings, SeedReport]:
     return settings, report
 
 
-def _simulate_in_background(config: SimulationConfig) -> HallSimulator:
-    simulator = HallSimulator(config)
+def _simulate_in_background(
+    config: SimulationConfig, *, last_windows: bool = False
+) -> HallSimulator:
+    """Run the simulator in a thread; `last_windows` gives its clerks the highest windows,
+    leaving clerk01… free for the person trying the demo."""
+    hall = load_demo_hall()
+    if last_windows:
+        hall = hall.model_copy(update={"users": list(reversed(hall.users))})
+    simulator = HallSimulator(config, hall)
     thread = threading.Thread(
         target=lambda: asyncio.run(simulator.run()), name="simulator", daemon=True
     )
@@ -91,7 +107,7 @@ def run_demo_tui(args: argparse.Namespace) -> int:
                 tickets_per_minute=6.0,
                 online_per_minute=1.0,
             )
-            simulator = _simulate_in_background(config)
+            simulator = _simulate_in_background(config, last_windows=True)
             try:
                 workbench = load_settings(
                     server_url=server.base_url, outbox_path=Path(tmp) / "outbox.sqlite3"
@@ -99,7 +115,15 @@ def run_demo_tui(args: argparse.Namespace) -> int:
             except SettingsError as exc:
                 print(f"workbench demo: {exc}")
                 return 2
-            accounts = [(user, role, window) for user, role, window in report.users]
+            clerks = [u for u in report.users if u[1] == "clerk" and u[2]]
+            busy = (
+                {u[0] for u in clerks[len(clerks) - max(0, args.clerks) :]}
+                if args.clerks
+                else set()
+            )
+            accounts = [
+                u for u in report.users if u[0] not in busy and u[1] in ("clerk", "supervisor")
+            ]
             app = WorkbenchApp(workbench, demo_accounts=accounts, demo_password=DEMO_PASSWORD)
             app.run()
             print(

@@ -35,7 +35,8 @@ from api_client.models import (
     WalkIn,
     Window,
 )
-from api_client.models.tickets import TicketAction
+from api_client.models.cases import CaseStatus
+from api_client.models.tickets import TicketAction, TicketStatus
 from workbench.credentials import CredentialStore
 from workbench.outbox import EntryState, OutboxEntry, OutboxStatus
 from workbench.session import WorkbenchSession
@@ -46,6 +47,8 @@ __all__ = ["DeskService", "PersonalData", "Revealed"]
 
 ACTIVE = ("called", "serving")
 RECALL_GAP_SECONDS = 30.0
+WORK_LIST_LIMIT = 2000
+"""Waiting tickets loaded into the work list at most (the oldest first; the stream adds more)."""
 
 EventListener = Callable[[Event], None]
 StateListener = Callable[[ConnectionState], None]
@@ -92,6 +95,8 @@ class DeskService:
         self.connection = ConnectionState.CONNECTING
         self._state_listeners: list[StateListener] = []
         self._password: tuple[bytes, bytes] | None = None
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        """The time the screens show (tests fix it)."""
 
     # -- session -------------------------------------------------------------------------
 
@@ -206,18 +211,26 @@ class DeskService:
         window = self.window
         tickets: list[Ticket] = []
         async for ticket in client.iter_tickets(status="waiting", limit=500):
-            tickets.append(ticket)
+            if (
+                ticket.service_item in self.worklist.service_items
+                or not self.worklist.service_items
+            ):
+                tickets.append(ticket)
+            if len(tickets) >= WORK_LIST_LIMIT:
+                break
         if window is not None:
-            for status in ("called", "serving", "parked"):
-                page = await client.tickets(status=status, window=window, limit=500)  # type: ignore[arg-type]
+            held: tuple[TicketStatus, ...] = ("called", "serving", "parked")
+            for held_status in held:
+                page = await client.tickets(status=held_status, window=window, limit=500)
                 tickets.extend(page.items)
         cases: list[Case] = []
         open_cases = await client.cases(status="submitted", channel="online", limit=500)
         cases.extend(c for c in open_cases.items if c.assignee is None)
         me = self.me
         if me is not None:
-            for status in ("under_review", "supplement_requested", "accepted"):
-                mine = await client.cases(status=status, assignee=me.username, limit=200)  # type: ignore[arg-type]
+            statuses: tuple[CaseStatus, ...] = ("under_review", "supplement_requested", "accepted")
+            for case_status in statuses:
+                mine = await client.cases(status=case_status, assignee=me.username, limit=200)
                 cases.extend(mine.items)
         self.worklist.load(tickets, cases)
         current = next((t for t in tickets if t.window == window and t.status in ACTIVE), None)
@@ -294,7 +307,7 @@ class DeskService:
         last = ticket.recalled_at or ticket.called_at
         if last is None:
             return 0.0
-        elapsed = ((now or datetime.now(UTC)) - last).total_seconds()
+        elapsed = ((now or self.clock()) - last).total_seconds()
         return max(0.0, RECALL_GAP_SECONDS - elapsed)
 
     async def pause(self, reason: str) -> Window:

@@ -224,7 +224,7 @@ class WorkList:
                 clock = None
         if p.get("clock") == "paused":
             clock = "paused"
-        assignee = p["assignee"] if "assignee" in p else (old.assignee if old else None)
+        assignee = p.get("assignee", old.assignee if old else None)
         row = WorkRow(
             key=key,
             kind="case",

@@ -143,3 +143,44 @@ __all__ += [
 from api_client.models.alarms import Alarm, AlarmList, AlarmRaise, PersonalData  # noqa: E402
 
 __all__ += ["Alarm", "AlarmList", "AlarmRaise", "PersonalData"]
+
+# Merging a hall visitor's case with the same person's online application (issue 6).
+from api_client.models.cases import MergeLink  # noqa: E402
+from api_client.models.merges import (  # noqa: E402
+    ApplicantDifference,
+    ApplicantResolution,
+    CaseSummary,
+    HallCaseOpen,
+    HallPaperMaterial,
+    MaterialChoice,
+    MergeCandidate,
+    MergeCandidateList,
+    MergeList,
+    MergeMaterialRow,
+    MergeMaterialSide,
+    MergePreview,
+    MergeRecord,
+    MergeRequest,
+    MergeResult,
+    UnmergeRequest,
+)
+
+__all__ += [
+    "ApplicantDifference",
+    "ApplicantResolution",
+    "CaseSummary",
+    "HallCaseOpen",
+    "HallPaperMaterial",
+    "MaterialChoice",
+    "MergeCandidate",
+    "MergeCandidateList",
+    "MergeLink",
+    "MergeList",
+    "MergeMaterialRow",
+    "MergeMaterialSide",
+    "MergePreview",
+    "MergeRecord",
+    "MergeRequest",
+    "MergeResult",
+    "UnmergeRequest",
+]

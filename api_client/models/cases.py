@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, TypeAdapter, ValidationInfo, field_validator, model_validator
 
 from api_client.identity import CreditCode, PhoneNumber, ResidentId
 from api_client.models.common import RequestModel, ResponseModel
@@ -70,19 +70,18 @@ class IntakeApplicant(RequestModel):
     birth_date: date | None = Field(default=None, description="As the applicant declared it.")
     sex: Sex | None = Field(default=None, description="As the applicant declared it.")
 
-    @model_validator(mode="after")
-    def _check_id_number(self) -> IntakeApplicant:
-        validated = _validate_identifier(self.kind, self.id_number)
-        if validated != self.id_number:
-            object.__setattr__(self, "id_number", validated)
-        return self
+    @field_validator("id_number")
+    @classmethod
+    def _check_id_number(cls, value: str, info: ValidationInfo) -> str:
+        # `kind` is declared first, so it is validated (and in info.data) by now; errors are
+        # reported at `applicant.id_number`, the field the person has to correct.
+        kind = info.data.get("kind", "person")
+        adapter = _PERSON_ID if kind == "person" else _ORGANISATION_ID
+        return adapter.validate_python(value)
 
 
-def _validate_identifier(kind: ApplicantKind, value: str) -> str:
-    from pydantic import TypeAdapter
-
-    adapter: TypeAdapter[str] = TypeAdapter(ResidentId if kind == "person" else CreditCode)
-    return adapter.validate_python(value)
+_PERSON_ID: TypeAdapter[str] = TypeAdapter(ResidentId)
+_ORGANISATION_ID: TypeAdapter[str] = TypeAdapter(CreditCode)
 
 
 class IntakeMaterial(RequestModel):
@@ -124,6 +123,9 @@ class CaseMaterial(ResponseModel):
     sha256: str | None = None
     origin: Literal["online_upload", "hall_paper", "e_licence"]
     document: DocumentFactsOut | None = None
+    merged_from: str | None = Field(
+        default=None, description="Number of the case this material came from by a merge."
+    )
 
 
 class CaseApplicant(ResponseModel):
@@ -224,6 +226,15 @@ class NoticeRef(ResponseModel):
     text_url: str
 
 
+class MergeLink(ResponseModel):
+    """The other side of an active merge: the merge and the case it joined this one with."""
+
+    merge: int
+    case: int
+    number: str
+    at: datetime
+
+
 class Case(ResponseModel):
     id: int
     number: str
@@ -249,6 +260,12 @@ class Case(ResponseModel):
     notices: list[NoticeRef] | None = None
     owed: list[str] = Field(
         default_factory=list, description="Codes of materials still owed (容缺)."
+    )
+    merged_into: MergeLink | None = Field(
+        default=None, description="Set while the case is merged: the case that survived it."
+    )
+    merged_from: list[MergeLink] = Field(
+        default_factory=list, description="Cases merged into this one (active merges only)."
     )
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field, field_validator
 
 from api_client.identity import ResidentId
 from api_client.models.common import RequestModel, ResponseModel
@@ -30,9 +30,19 @@ class TicketIssue(RequestModel):
     applicant_name: str | None = Field(
         default=None, min_length=1, max_length=100, description="Name read from the same card."
     )
-    appointment_at: datetime | None = Field(
-        default=None, description="Appointment time for appointment holders."
+    appointment_at: AwareDatetime | None = Field(
+        default=None, description="Appointment time for appointment holders (with its offset)."
     )
+
+    @field_validator("appointment_at")
+    @classmethod
+    def _within_a_year(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        now = datetime.now(UTC)
+        if not now - timedelta(days=1) <= value <= now + timedelta(days=366):
+            raise ValueError("an appointment lies between yesterday and a year from now")
+        return value.astimezone(UTC)
 
 
 class WalkIn(RequestModel):

@@ -1,21 +1,24 @@
 """Provides `Database`: the engine plus the executors that run blocking SQL off the event loop.
 
 Every query is a plain function taking a SQLAlchemy `Connection`. `Database.read` runs it in a
-read transaction; `Database.write` runs it inside one write transaction (`BEGIN IMMEDIATE` on
-SQLite). The executor decides where:
+read transaction; `Database.write` runs it inside a write transaction (`BEGIN IMMEDIATE` on
+SQLite) that commits unless it raises. The executor decides where:
 - "inline" (the default on SQLite): on the caller's thread. SQLite statements take tens of
   microseconds and writers are serialised anyway; a thread hop costs more than the query.
-- "threads" (the default elsewhere): reads on a reader pool, writes on a writer pool (one thread
-  on SQLite, so writers queue in memory instead of spinning on SQLite's busy lock; many on
-  PostgreSQL, whose row locks order them).
+- "threads" (the default elsewhere): reads on a reader pool; writes on one writer thread that
+  groups the writes waiting at that moment into one transaction, each in its own savepoint,
+  with one commit (group commit: one fsync for many changes).
 """
 
 from __future__ import annotations
 
 import asyncio
+import queue
 import sqlite3
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -23,15 +26,30 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, CursorResult, make_url
 from sqlalchemy.exc import OperationalError
 
+from backend.event_log import begin_events, flush_events, pending_events
+from backend.problems import StorageUnavailable
+
 T = TypeVar("T")
 P = ParamSpec("P")
 
 
-class StorageFull(Exception):
-    """The database refused a write because its disk is full."""
+def _storage_problem(exc: OperationalError) -> Exception:
+    """A clear 503 for the storage troubles a client can wait out; anything else unchanged."""
+    message = str(exc.orig).lower()
+    if "disk" in message and "full" in message:
+        return StorageUnavailable(
+            "The database's disk is full; the change was not saved. Try again later.",
+            headers={"Retry-After": "30"},
+        )
+    if "locked" in message or "busy" in message:
+        return StorageUnavailable(
+            "The database is busy (another program holds its lock); try again in a moment.",
+            headers={"Retry-After": "1"},
+        )
+    return exc
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
@@ -39,7 +57,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -48,17 +66,85 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, busy_timeout_ms: int = 10_000) -> Engine:
     """An engine for `url`, with SQLite set up for WAL and explicit transactions."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=False)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, busy_timeout_ms)
         return engine
     # writer threads (16) + reader threads: every thread may hold a connection at once
     return create_engine(url, pool_size=24, max_overflow=16, pool_pre_ping=True)
+
+
+@dataclass
+class WriteRequest:
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    future: Future[Any] = field(default_factory=Future)
+
+
+def _run_in_savepoint(
+    conn: Connection, request: WriteRequest
+) -> tuple[WriteRequest, Any, BaseException | None]:
+    savepoint = conn.begin_nested()
+    events_before = len(pending_events(conn))
+    try:
+        result = request.fn(conn, *request.args)
+    except Exception as exc:  # refused (or failed): undo this request only, events included
+        savepoint.rollback()
+        del pending_events(conn)[events_before:]
+        return request, None, exc
+    savepoint.commit()
+    return request, result, None
+
+
+class GroupCommitWriter:
+    """Writer threads that each take whatever writes are waiting and run them as one batch
+    (group commit). SQLite gets one thread (one writer at a time anyway); PostgreSQL several,
+    whose batches overlap until each briefly locks the event chain's head to commit."""
+
+    MAX_BATCH = 64
+
+    def __init__(self, run_batch: Callable[[list[WriteRequest]], None], threads: int) -> None:
+        self._run_batch = run_batch
+        self._queue: queue.SimpleQueue[WriteRequest | None] = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(target=self._loop, name=f"db-writer-{n}", daemon=True)
+            for n in range(threads)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Future[Any]:
+        request = WriteRequest(fn, args)
+        self._queue.put(request)
+        return request.future
+
+    def _loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                self._queue.put(None)  # for the next thread
+                return
+            batch = [first]
+            while len(batch) < self.MAX_BATCH:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._queue.put(None)
+                    break
+                batch.append(more)
+            self._run_batch(batch)
+
+    def close(self) -> None:
+        self._queue.put(None)  # each thread passes it on before it stops
+        for thread in self._threads:
+            thread.join(timeout=30)
 
 
 class Database:
@@ -66,14 +152,16 @@ class Database:
 
     def __init__(self, url: str, *, read_threads: int = 4, executor: str = "auto") -> None:
         self.url = url
-        self.engine = make_engine(url)
-        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        is_sqlite = make_url(url).get_backend_name() == "sqlite"
         # On SQLite a query takes tens of microseconds and writers are serialised anyway, so
-        # running it on the event loop beats a thread hop (and the GIL hand-off it costs).
-        self.inline = executor == "inline" or (executor == "auto" and self.is_sqlite)
+        # running it on the event loop beats a thread hop (and the GIL hand-off it costs). The
+        # loop must then never wait long for a lock another program holds (a backup, a seed):
+        # after a short wait the request gets 503 and the client retries.
+        self.inline = executor == "inline" or (executor == "auto" and is_sqlite)
+        self.engine = make_engine(url, busy_timeout_ms=250 if self.inline else 10_000)
+        self.is_sqlite = is_sqlite
         self._readers = ThreadPoolExecutor(read_threads, thread_name_prefix="db-read")
-        writer_threads = 1 if self.is_sqlite else 16
-        self._writers = ThreadPoolExecutor(writer_threads, thread_name_prefix="db-write")
+        self._writer = GroupCommitWriter(self._run_batch, threads=1 if is_sqlite else 8)
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn(connection, *args)` in a read transaction on the reader pool."""
@@ -86,8 +174,7 @@ class Database:
         """Run `fn(connection, *args)` in one write transaction; commit unless it raises."""
         if self.inline:
             return self._run_write(fn, args)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._writers, self._run_write, fn, args)
+        return await asyncio.wrap_future(self._writer.submit(fn, args))
 
     def run_read(self, fn: Callable[..., T], *args: Any) -> T:
         """Synchronous `read`, for commands and tests outside an event loop."""
@@ -98,23 +185,57 @@ class Database:
         return self._run_write(fn, args)
 
     def _run_read(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
-        with self.engine.connect() as conn, conn.begin():
-            return fn(conn, *args)
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                return fn(conn, *args)
+        except OperationalError as exc:
+            raise _storage_problem(exc) from exc
 
     def _run_write(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         try:
             with self.engine.connect() as conn:
                 conn.execution_options(sqlite_immediate=True)
                 with conn.begin():
-                    return fn(conn, *args)
+                    begin_events(conn)
+                    result = fn(conn, *args)
+                    flush_events(conn)
+                    return result
         except OperationalError as exc:
-            if "disk" in str(exc.orig).lower() and "full" in str(exc.orig).lower():
-                raise StorageFull(str(exc.orig)) from exc
-            raise
+            raise _storage_problem(exc) from exc
+
+    def _run_batch(self, batch: list[WriteRequest]) -> None:
+        """Run several writes in one transaction, each in its own savepoint, and commit once.
+
+        One commit (one fsync) for the whole batch is what lets many clerks write at once:
+        the event chain's head row serialises commits, so without batching the throughput of
+        the whole city would be one fsync per change."""
+        outcomes: list[tuple[WriteRequest, Any, BaseException | None]] = []
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(sqlite_immediate=True)
+                with conn.begin():
+                    begin_events(conn)
+                    for request in batch:
+                        outcomes.append(_run_in_savepoint(conn, request))
+                    flush_events(conn)
+        except OperationalError as exc:
+            problem = _storage_problem(exc)
+            for request in batch:
+                request.future.set_exception(problem)
+            return
+        except BaseException as exc:  # the commit itself failed: nothing was applied
+            for request in batch:
+                request.future.set_exception(exc)
+            return
+        for request, result, error in outcomes:
+            if error is None:
+                request.future.set_result(result)
+            else:
+                request.future.set_exception(error)
 
     def close(self) -> None:
         self._readers.shutdown(wait=True)
-        self._writers.shutdown(wait=True)
+        self._writer.close()
         self.engine.dispose()
 
 

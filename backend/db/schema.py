@@ -260,6 +260,7 @@ cases = Table(
     Column("deadline_on", Date),
     Column("clock_state", String(12), nullable=False, default="not_started"),
     Column("completed_on", Date),
+    Column("merged_into_id", ForeignKey("cases.id")),
     Index("ix_cases_claim", "hall_id", "status", "assignee_id", "channel", "id"),
     Index("ix_cases_applicant", "applicant_id"),
     Index("ix_cases_deadline", "hall_id", "clock_state", "deadline_on", "id"),
@@ -277,6 +278,7 @@ case_materials = Table(
     Column("size", BigInteger),
     Column("sha256", String(64)),
     Column("document", JSON),
+    Column("merged_from", String(32)),
     Index("ix_case_materials_case", "case_id"),
 )
 
@@ -433,4 +435,24 @@ alarms = Table(
     Column("acknowledged_by", ForeignKey("users.id")),
     _ts("acknowledged_at"),
     Index("ix_alarms_hall_open", "hall_id", "acknowledged_at"),
+)
+
+case_merges = Table(
+    "case_merges",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hall_id", ForeignKey("halls.id"), nullable=False),
+    Column("survivor_id", ForeignKey("cases.id"), nullable=False),
+    Column("absorbed_id", ForeignKey("cases.id"), nullable=False),
+    Column("state", String(8), nullable=False),
+    Column("merged_by", String(64)),
+    _ts("merged_at", nullable=False),
+    _ts("unmerge_until", nullable=False),
+    Column("survivor_version", Integer, nullable=False),
+    Column("plan", JSON, nullable=False, default=dict),
+    Column("snapshot", JSON, nullable=False, default=dict),
+    Column("unmerged_by", String(64)),
+    _ts("unmerged_at"),
+    Index("ix_case_merges_survivor", "survivor_id"),
+    Index("ix_case_merges_absorbed", "absorbed_id"),
 )

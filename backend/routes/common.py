@@ -23,12 +23,17 @@ Idempotent = Annotated[IdempotentRequest, Depends(idempotent_request)]
 IF_MATCH_DOC = 'The version the change is based on, as an ETag (`"3"`); stale gets 412.'
 
 
+def is_small_number(text: str) -> bool:
+    """ASCII digits only (`"²".isdigit()` is true), and few enough to be a database integer."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def parse_if_match(value: str | None) -> int | None:
     """`"3"`, `W/"3"` or `3` → 3; absent → None; anything else is refused."""
     if value is None or value.strip() in ("", "*"):
         return None
     text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    if not is_small_number(text):
         raise InvalidInput(
             f'If-Match: {value!r} is not a version this API gave out (expected e.g. "3").',
             errors=[

@@ -19,7 +19,7 @@ from backend.auth import Principal
 from backend.db.schema import chain_head, events
 from backend.event_log import event_to_wire, hall_codes
 from backend.problems import InvalidInput
-from backend.routes.common import Staff, State
+from backend.routes.common import Staff, State, is_small_number
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 
@@ -42,7 +42,7 @@ def _batch(conn: Connection, principal: Principal, after: int) -> list[dict[str,
 
 def _start(last_event_id: str | None, after: int | None) -> int | None:
     if last_event_id is not None and last_event_id.strip():
-        if not last_event_id.strip().isdigit():
+        if not is_small_number(last_event_id.strip()):
             raise InvalidInput(
                 f"Last-Event-ID: {last_event_id!r} is not an event id (a sequence number).",
                 errors=[{"loc": ["header", "Last-Event-ID"], "msg": "not a number", "type": "int"}],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from textual.content import Content
@@ -36,12 +37,16 @@ class StatusBar(Static):
     paused: reactive[bool] = reactive(False)
     clock: reactive[str] = reactive("")
 
+    def __init__(self, now: Callable[[], datetime], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.now = now
+
     def on_mount(self) -> None:
         self._tick()
         self.set_interval(1.0, self._tick)
 
     def _tick(self) -> None:
-        self.clock = datetime.now().strftime("%H:%M:%S")
+        self.clock = self.now().astimezone().strftime("%H:%M:%S")
 
     def render(self) -> Content:
         sep = Content.styled("  │  ", "dim")

@@ -6,7 +6,7 @@ is forgotten when the visitor changes or the screen locks.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from textual.content import Content
 from textual.reactive import reactive
@@ -19,10 +19,10 @@ from workbench.services import DeskService, PersonalData
 __all__ = ["VisitorPanel", "duration"]
 
 
-def duration(start: datetime | None, end: datetime | None = None) -> str:
+def duration(start: datetime | None, end: datetime) -> str:
     if start is None:
         return "-"
-    seconds = max(0, int(((end or datetime.now(UTC)) - start).total_seconds()))
+    seconds = max(0, int((end - start).total_seconds()))
     minutes, seconds = divmod(seconds, 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
@@ -90,10 +90,11 @@ class VisitorPanel(Static):
             )
             lines.append(self._line(t("visitor.item"), self._item(ticket.service_item)))
             lines.extend(self._applicant_lines(ticket))
-            waited_until = ticket.called_at or None
+            now = self.service.clock()
+            waited_until = ticket.called_at or now
             lines.append(self._line(t("visitor.waited"), duration(ticket.issued_at, waited_until)))
             lines.append(
-                self._line(t("visitor.serving"), duration(ticket.serving_started_at))
+                self._line(t("visitor.serving"), duration(ticket.serving_started_at, now))
                 if ticket.serving_started_at
                 else self._line(t("visitor.serving"), "-")
             )
@@ -104,10 +105,12 @@ class VisitorPanel(Static):
             lines.append(self._line(t("visitor.item"), self._item(case.service_item)))
             lines.append(self._line(t("visitor.case_status"), t(f"status.case.{case.status}")))
             lines.append(self._line(t("visitor.name"), case.applicant.name))
-            lines.append(self._line(t("visitor.id"), self._id(case.applicant.id_number_masked)))
+            lines.append(
+                self._line(t("visitor.id"), self._id_text(case.applicant.id_number_masked))
+            )
         return Content("\n").join(lines)
 
-    def _id(self, masked: str) -> Content:
+    def _id_text(self, masked: str) -> Content:
         if self.revealed is not None and self.revealed.id_number:
             return Content.styled(self.revealed.id_number, "bold $warning")
         return Content.styled(masked, "$masked")
@@ -119,5 +122,5 @@ class VisitorPanel(Static):
         name = self.revealed.name if self.revealed is not None else applicant.name
         return [
             self._line(t("visitor.name"), name, "bold"),
-            self._line(t("visitor.id"), self._id(applicant.id_number_masked)),
+            self._line(t("visitor.id"), self._id_text(applicant.id_number_masked)),
         ]

@@ -8,7 +8,7 @@ with `sort` only when it changed, and the cursor stays on the row it was on.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from rich.text import Text
 from textual.message import Message
@@ -21,6 +21,15 @@ from workbench.worklist import WorkRow
 __all__ = ["COLUMNS", "WorkListTable"]
 
 COLUMNS = ("number", "channel", "item", "priority", "status", "waited", "clock")
+WIDTHS = {
+    "number": 21,
+    "channel": 9,
+    "item": 30,
+    "priority": 8,
+    "status": 11,
+    "waited": 8,
+    "clock": 9,
+}
 CLOCK_VARIABLE = {
     "on_track": "clock-on-track",
     "due_soon": "clock-due-soon",
@@ -60,10 +69,11 @@ class WorkListTable(DataTable[Text]):
         self.shown: dict[str, WorkRow] = {}
         self.cells: dict[str, tuple[str, ...]] = {}
         self.order: list[str] = []
+        self.minute = 0
 
     def on_mount(self) -> None:
         for column in COLUMNS:
-            self.add_column(t(f"list.{column}"), key=column)
+            self.add_column(t(f"list.{column}"), key=column, width=WIDTHS[column])
 
     def translate(self) -> None:
         for column in COLUMNS:
@@ -105,6 +115,11 @@ class WorkListTable(DataTable[Text]):
         )
 
     def _cell(self, row: WorkRow, column: int, text: str) -> Text:
+        cell = self._styled(row, column, text)
+        cell.truncate(WIDTHS[COLUMNS[column]], overflow="ellipsis")
+        return cell
+
+    def _styled(self, row: WorkRow, column: int, text: str) -> Text:
         if column == 0:
             cell = KeyedText(text, style="bold")
             cell.row_key = row.key
@@ -118,7 +133,7 @@ class WorkListTable(DataTable[Text]):
 
     def sync(self, rows: Sequence[WorkRow], *, force: bool = False) -> None:
         """Show exactly `rows`, in this order, touching only what changed."""
-        now = datetime.now(UTC)
+        now = self.service.clock()
         wanted = {row.key: row for row in rows}
         selected = self.selected
         selected_key = selected.key if selected is not None else None
@@ -130,7 +145,12 @@ class WorkListTable(DataTable[Text]):
                 del self.shown[key]
                 self.cells.pop(key, None)
                 membership_changed = True
+            minute = int(now.timestamp() // 60)
+            times_changed = force or minute != self.minute
+            self.minute = minute
             for row in rows:
+                if not times_changed and self.shown.get(row.key) == row:
+                    continue
                 texts = self._texts(row, now)
                 old = self.cells.get(row.key)
                 if old is None or row.key not in self.shown:

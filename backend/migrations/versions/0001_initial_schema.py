@@ -404,6 +404,7 @@ def upgrade() -> None:
         sa.Column("deadline_on", sa.Date(), nullable=True),
         sa.Column("clock_state", sa.String(length=12), nullable=False),
         sa.Column("completed_on", sa.Date(), nullable=True),
+        sa.Column("merged_into_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["applicant_id"], ["applicants.id"], name=op.f("fk_cases_applicant_id_applicants")
         ),
@@ -411,6 +412,9 @@ def upgrade() -> None:
             ["assignee_id"], ["users.id"], name=op.f("fk_cases_assignee_id_users")
         ),
         sa.ForeignKeyConstraint(["hall_id"], ["halls.id"], name=op.f("fk_cases_hall_id_halls")),
+        sa.ForeignKeyConstraint(
+            ["merged_into_id"], ["cases.id"], name=op.f("fk_cases_merged_into_id_cases")
+        ),
         sa.ForeignKeyConstraint(
             ["service_item_id"],
             ["service_items.id"],
@@ -470,6 +474,7 @@ def upgrade() -> None:
         sa.Column("size", sa.BigInteger(), nullable=True),
         sa.Column("sha256", sa.String(length=64), nullable=True),
         sa.Column("document", sa.JSON(), nullable=True),
+        sa.Column("merged_from", sa.String(length=32), nullable=True),
         sa.ForeignKeyConstraint(
             ["case_id"], ["cases.id"], name=op.f("fk_case_materials_case_id_cases")
         ),
@@ -477,6 +482,36 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("case_materials", schema=None) as batch_op:
         batch_op.create_index("ix_case_materials_case", ["case_id"], unique=False)
+
+    op.create_table(
+        "case_merges",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("hall_id", sa.Integer(), nullable=False),
+        sa.Column("survivor_id", sa.Integer(), nullable=False),
+        sa.Column("absorbed_id", sa.Integer(), nullable=False),
+        sa.Column("state", sa.String(length=8), nullable=False),
+        sa.Column("merged_by", sa.String(length=64), nullable=True),
+        sa.Column("merged_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("unmerge_until", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("survivor_version", sa.Integer(), nullable=False),
+        sa.Column("plan", sa.JSON(), nullable=False),
+        sa.Column("snapshot", sa.JSON(), nullable=False),
+        sa.Column("unmerged_by", sa.String(length=64), nullable=True),
+        sa.Column("unmerged_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["absorbed_id"], ["cases.id"], name=op.f("fk_case_merges_absorbed_id_cases")
+        ),
+        sa.ForeignKeyConstraint(
+            ["hall_id"], ["halls.id"], name=op.f("fk_case_merges_hall_id_halls")
+        ),
+        sa.ForeignKeyConstraint(
+            ["survivor_id"], ["cases.id"], name=op.f("fk_case_merges_survivor_id_cases")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_merges")),
+    )
+    with op.batch_alter_table("case_merges", schema=None) as batch_op:
+        batch_op.create_index("ix_case_merges_absorbed", ["absorbed_id"], unique=False)
+        batch_op.create_index("ix_case_merges_survivor", ["survivor_id"], unique=False)
 
     op.create_table(
         "case_notices",
@@ -535,6 +570,11 @@ def downgrade() -> None:
         batch_op.drop_index("ix_case_notices_case")
 
     op.drop_table("case_notices")
+    with op.batch_alter_table("case_merges", schema=None) as batch_op:
+        batch_op.drop_index("ix_case_merges_survivor")
+        batch_op.drop_index("ix_case_merges_absorbed")
+
+    op.drop_table("case_merges")
     with op.batch_alter_table("case_materials", schema=None) as batch_op:
         batch_op.drop_index("ix_case_materials_case")
 
