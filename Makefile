@@ -4,7 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check lint format typecheck pytest serve openapi bench clean
+.PHONY: demo test check lint format typecheck pytest pytest-postgres serve openapi bench clean
+
+# The backend's tests, run a second time on PostgreSQL by `make test`.
+BACKEND_TESTS := $(wildcard tests/test_queue*.py tests/test_events.py tests/test_alarms.py \
+	tests/test_auth.py tests/test_authorization.py tests/test_idempotency.py tests/test_problems.py \
+	tests/test_cases*.py tests/test_decisions*.py tests/test_verification*.py \
+	tests/test_e_licences.py tests/test_ratings.py tests/test_notices_api.py tests/test_merge*.py \
+	tests/test_schema.py)
+PYTEST_WORKERS ?= 2
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,9 +40,13 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --ignore=tests/test_city_scale.py
+	$(BIN)/pytest -q tests/test_city_scale.py
 
-test: check pytest
+pytest-postgres: $(STAMP)
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --database postgresql $(BACKEND_TESTS)
+
+test: check pytest pytest-postgres
 
 openapi: $(STAMP)
 	$(BIN)/workbench openapi --output openapi.json

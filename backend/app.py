@@ -12,6 +12,7 @@ from backend.clock import Clock
 from backend.db.engine import Database
 from backend.db.migrate import upgrade_to_head
 from backend.event_log import ensure_chain_head
+from backend.logging_setup import RequestIdMiddleware
 from backend.metrics import BodySizeLimit, Metrics, MetricsMiddleware
 from backend.passwords import Passwords
 from backend.pg_listener import event_listener
@@ -100,4 +101,5 @@ def create_app(settings: BackendSettings | None = None, *, clock: Clock | None =
         app.include_router(module.router)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)
     return app

@@ -63,7 +63,9 @@ def _canonical(row: dict[str, Any]) -> bytes:
     return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _iso(value: datetime) -> str:
+def _iso(value: datetime | str) -> str:
+    if isinstance(value, str):  # already canonical (a row read back from an audit export)
+        return value
     return value.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 

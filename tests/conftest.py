@@ -5,6 +5,8 @@ clients logged in as the demo accounts."""
 from __future__ import annotations
 
 import os
+import sqlite3
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -60,13 +62,47 @@ def using_postgres() -> bool:
     return _DATABASE_KIND[0] == "postgresql"
 
 
-def new_database_url(directory: Path) -> str:
-    """A fresh, empty database of the engine under test."""
+def new_database_url(directory: Path, template: str | None = None) -> str:
+    """A fresh database of the engine under test: empty, or a copy of `template`."""
     if not using_postgres():
-        return f"sqlite:///{directory / 'hall.db'}"
-    url = create_database(postgres_admin_url(), prefix="wbtest")
+        target = directory / "hall.db"
+        if template is not None:
+            source = sqlite3.connect(template.removeprefix("sqlite:///"))
+            copy = sqlite3.connect(target)
+            try:
+                source.backup(copy)
+            finally:
+                copy.close()
+                source.close()
+        return f"sqlite:///{target}"
+    url = create_database(postgres_admin_url(), prefix="wbtest", template=template)
     _CREATED_DATABASES.append(url)
     return url
+
+
+_DEMO_TEMPLATE: list[str] = []
+
+
+def demo_hall_template() -> str:
+    """A database seeded with the demo hall once per test process; fresh backends copy it
+    (copying is several times faster than migrating and seeding)."""
+    if not _DEMO_TEMPLATE:
+        url = new_database_url(Path(tempfile.mkdtemp(prefix="wb-template-")))
+        _seed(url, load_demo_hall())
+        _DEMO_TEMPLATE.append(url)
+    return _DEMO_TEMPLATE[0]
+
+
+def _seed(url: str, hall_file: HallFile) -> None:
+    db = Database(url)
+    try:
+        prepare_database(db)
+        passwords = Passwords(
+            time_cost=FAST_HASH["password_time_cost"], memory_kib=FAST_HASH["password_memory_kib"]
+        )
+        db.run_write(load_hall, hall_file, passwords, None)
+    finally:
+        db.close()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -93,19 +129,12 @@ def _isolated_home(
 def seeded_settings(
     directory: Path, hall_file: HallFile | None = None, **overrides: Any
 ) -> BackendSettings:
-    settings = BackendSettings(
-        database_url=new_database_url(directory), **{**FAST_HASH, **overrides}
-    )
-    db = Database(settings.database_url)
-    try:
-        prepare_database(db)
-        passwords = Passwords(
-            time_cost=settings.password_time_cost, memory_kib=settings.password_memory_kib
-        )
-        db.run_write(load_hall, hall_file or load_demo_hall(), passwords, None)
-    finally:
-        db.close()
-    return settings
+    if hall_file is None:
+        url = new_database_url(directory, template=demo_hall_template())
+    else:
+        url = new_database_url(directory)
+        _seed(url, hall_file)
+    return BackendSettings(database_url=url, **{**FAST_HASH, **overrides})
 
 
 class Backend:

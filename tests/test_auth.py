@@ -11,8 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from backend.clock import Clock
+from backend.db.engine import make_engine
 from backend.embedded import EmbeddedServer
 from backend.seed import DEMO_PASSWORD
 from backend.settings import BackendSettings
@@ -26,17 +28,9 @@ LOGIN = "/api/v1/auth/login"
 def copied_backend(
     template: BackendSettings, directory: Path, **overrides: Any
 ) -> Iterator[Backend]:
-    """A backend of its own (own clock, own database) over a copy of `template`'s database:
-    several times faster than seeding a new one, for tests that each need a fresh server."""
-    source = sqlite3.connect(template.database_url.removeprefix("sqlite:///"))
-    target_path = directory / "copy.db"
-    target = sqlite3.connect(target_path)
-    try:
-        source.backup(target)
-    finally:
-        target.close()
-        source.close()
-    settings = template.model_copy(update={"database_url": f"sqlite:///{target_path}", **overrides})
+    """A backend of its own (own clock, own database): conftest's `seeded_settings` copies a
+    demo-hall template database, several times faster than seeding a new one."""
+    settings = seeded_settings(directory, **overrides)
     with EmbeddedServer(settings, clock=Clock()) as server:
         yield Backend(server)
 
@@ -239,10 +233,13 @@ async def test_unknown_users_are_never_locked_and_never_revealed(quick_backend: 
 async def test_lockout_is_logged_as_an_event(quick_backend: Backend) -> None:
     for _ in range(5):
         await login(quick_backend, "super01", password="nope")
-    path = quick_backend.settings.database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as conn:
-        rows = conn.execute("SELECT subject_id FROM events WHERE type = 'user.locked'").fetchall()
-    assert rows == [("super01",)]
+    engine = make_engine(quick_backend.settings.database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT subject_id FROM events WHERE type = 'user.locked'")
+        ).fetchall()
+    engine.dispose()
+    assert [tuple(row) for row in rows] == [("super01",)]
 
 
 # --- sessions: /me, logout, expiry, bad tokens --------------------------------------------------
@@ -347,6 +344,7 @@ async def test_concurrent_logins_to_one_window_let_exactly_one_clerk_in(
 # --- password storage ---------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only
 async def test_passwords_are_stored_as_argon2id_hashes(quick_backend: Backend) -> None:
     path = quick_backend.settings.database_url.removeprefix("sqlite:///")
     with sqlite3.connect(path) as conn:

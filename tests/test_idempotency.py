@@ -20,7 +20,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
+from backend.db.engine import make_engine
 from backend.settings import BackendSettings
 from tests.conftest import Backend, key, seeded_settings
 from tests.test_auth import anon, copied_backend
@@ -55,19 +57,25 @@ def db_path(backend: Backend) -> str:
     return backend.settings.database_url.removeprefix("sqlite:///")
 
 
+def scalar(backend: Backend, sql: str, **params: Any) -> int:
+    """Read the backend's database directly (any engine), as an auditor would."""
+    engine = make_engine(backend.settings.database_url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text(sql), params).scalar_one())
+    finally:
+        engine.dispose()
+
+
 def count_events(backend: Backend, type_: str, subject_id: Any = None) -> int:
-    sql = "SELECT count(*) FROM events WHERE type = ?"
-    args: list[Any] = [type_]
-    if subject_id is not None:
-        sql += " AND subject_id = ?"
-        args.append(str(subject_id))
-    with sqlite3.connect(db_path(backend)) as conn:
-        return int(conn.execute(sql, args).fetchone()[0])
+    sql = "SELECT count(*) FROM events WHERE type = :type"
+    if subject_id is None:
+        return scalar(backend, sql, type=type_)
+    return scalar(backend, sql + " AND subject_id = :subject", type=type_, subject=str(subject_id))
 
 
 def count_tickets(backend: Backend) -> int:
-    with sqlite3.connect(db_path(backend)) as conn:
-        return int(conn.execute("SELECT count(*) FROM tickets").fetchone()[0])
+    return scalar(backend, "SELECT count(*) FROM tickets")
 
 
 async def issue(terminal: httpx.AsyncClient, headers: dict[str, str]) -> httpx.Response:
@@ -270,6 +278,7 @@ def threaded_backend(seeded_template: BackendSettings, tmp_path: Path) -> Iterat
         yield backend
 
 
+@pytest.mark.sqlite_only
 async def test_concurrent_requests_with_one_key_apply_once(threaded_backend: Backend) -> None:
     """20 identical requests at once: one is applied, the other 19 are 409 in flight.
 

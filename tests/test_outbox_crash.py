@@ -9,57 +9,22 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from api_client import Client, EventStream, Mutation, ReconnectPolicy
 from api_client.models import Event, TicketIssue
-from backend.embedded import free_port
 from backend.seed import DEMO_PASSWORD
 from tests.conftest import Backend, seeded_settings
+from tests.servers import ServerProcess
 from workbench.outbox import Backoff, EntryState, Outbox
 
 ROOT = Path(__file__).resolve().parent.parent
 MARRIAGE = "MZ-001"  # served by window W04 only
 FAST = Backoff(initial=0.05, cap=0.3)
-FAST_HASH_ENV = {"WORKBENCH_PASSWORD_TIME_COST": "1", "WORKBENCH_PASSWORD_MEMORY_KIB": "8192"}
-
-
-class ServerProcess:
-    """The backend as a child process (`workbench serve`) on a fixed port and SQLite file."""
-
-    def __init__(self, database_url: str) -> None:
-        self.database_url = database_url
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        command = [sys.executable, "-m", "workbench.cli", "serve", "--database", self.database_url]
-        command += ["--port", str(self.port), "--log-level", "warning"]
-        env = {**os.environ, **FAST_HASH_ENV}
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.base_url}/healthz", timeout=0.5).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.05)
-        raise RuntimeError("the backend process did not start")
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """Provides the `workbench` command: the clerk's TUI (no subcommand, or `tui`), demo, serve,
-seed, simulate, verify-chain and openapi."""
+seed, simulate, verify-chain, export-audit, verify-export, backup, restore and openapi."""
 
 from __future__ import annotations
 
@@ -29,12 +29,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from backend.app import create_app
+    from backend.logging_setup import configure_logging
     from backend.settings import BackendSettings
 
     settings = _settings(args.database)
     assert isinstance(settings, BackendSettings)
+    configure_logging(args.log_format, args.log_level)
     app = create_app(settings)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=args.graceful_seconds,
+    )
     return 0
 
 
@@ -95,6 +105,102 @@ def cmd_verify_chain(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_export_audit(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from backend.audit_export import ExportError, Scope, collect, render
+    from backend.db.engine import Database
+    from backend.settings import BackendSettings
+
+    settings = _settings(args.database)
+    assert isinstance(settings, BackendSettings)
+    try:
+        scope = Scope(case=args.case) if args.case else Scope(day=date.fromisoformat(args.day))
+    except ValueError:
+        print(f"workbench export-audit: {args.day!r} is not a YYYY-MM-DD date", file=sys.stderr)
+        return 2
+    db = Database(settings.database_url)
+    try:
+        header, rows = db.run_read(collect, scope)
+    except ExportError as exc:
+        print(f"workbench export-audit: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        db.close()
+    text = render(header, rows, args.format)
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"Exported {len(rows)} events to {args.output}.", file=sys.stderr)
+    return 0
+
+
+def cmd_verify_export(args: argparse.Namespace) -> int:
+    from backend.audit_export import (
+        ExportError,
+        check_against_database,
+        iter_findings,
+        read_export,
+        verify_rows,
+    )
+    from backend.db.engine import Database
+
+    try:
+        header, rows = read_export(Path(args.file))
+    except (ExportError, OSError) as exc:
+        print(f"workbench verify-export: {exc}", file=sys.stderr)
+        return 2
+    report = verify_rows(rows, header)
+    if args.database:
+        db = Database(args.database)
+        try:
+            db.run_read(check_against_database, rows, report, header)
+        finally:
+            db.close()
+    against = " and against the database" if report.checked_against_database else ""
+    if report.intact:
+        redacted = f" ({report.redacted} redacted rows checked by link only)" * bool(
+            report.redacted and not report.checked_against_database
+        )
+        print(f"Export intact: {report.rows} events verified{against}{redacted}.")
+        return 0
+    print(f"Export ALTERED: {len(report.findings)} problem(s){against}:", file=sys.stderr)
+    for line in iter_findings(report):
+        print(f"  {line}", file=sys.stderr)
+    return 1
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from backend.backup import BackupError, backup
+    from backend.settings import BackendSettings
+
+    settings = _settings(args.database)
+    assert isinstance(settings, BackendSettings)
+    try:
+        report = backup(settings.database_url, Path(args.file))
+    except (BackupError, OSError) as exc:
+        print(f"workbench backup: {exc}", file=sys.stderr)
+        return 1
+    print(f"Backed up to {report.path}: {report.bytes} bytes, {report.chain.rows} events verified.")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from backend.backup import BackupError, restore
+    from backend.settings import BackendSettings
+
+    settings = _settings(args.database)
+    assert isinstance(settings, BackendSettings)
+    try:
+        report = restore(Path(args.file), settings.database_url)
+    except (BackupError, OSError) as exc:
+        print(f"workbench restore: {exc}", file=sys.stderr)
+        return 1
+    print(f"Restored {report.path} from {args.file}: {report.chain.rows} events verified.")
+    return 0
+
+
 def cmd_openapi(args: argparse.Namespace) -> int:
     from backend.openapi import openapi_document
 
@@ -152,6 +258,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--log-format", choices=("text", "json"), default="text", help="log lines (default: text)"
+    )
+    serve.add_argument(
+        "--graceful-seconds",
+        type=float,
+        default=10.0,
+        help="on SIGTERM, how long in-flight requests may finish (default: 10)",
+    )
     serve.set_defaults(run=cmd_serve)
 
     seed = commands.add_parser("seed", help="load a hall file (the demo hall by default)")
@@ -163,6 +278,38 @@ def build_parser() -> argparse.ArgumentParser:
     verify = commands.add_parser("verify-chain", help="verify the event log's hash chain")
     _add_database(verify)
     verify.set_defaults(run=cmd_verify_chain)
+
+    export = commands.add_parser(
+        "export-audit", help="the audit log of a case or a day (personal data masked)"
+    )
+    _add_database(export)
+    which = export.add_mutually_exclusive_group(required=True)
+    which.add_argument("--case", metavar="N", help="case id or number")
+    which.add_argument("--day", metavar="YYYY-MM-DD", help="a UTC day")
+    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    export.add_argument("--output", default="-", help="file to write (default: stdout)")
+    export.set_defaults(run=cmd_export_audit)
+
+    verify_export = commands.add_parser(
+        "verify-export", help="verify an audit export's hashes (and against a database)"
+    )
+    verify_export.add_argument("file", metavar="FILE")
+    verify_export.add_argument(
+        "--database", metavar="URL", help="also compare with this database's verified chain"
+    )
+    verify_export.set_defaults(run=cmd_verify_export)
+
+    backup = commands.add_parser("backup", help="online, consistent copy of the SQLite database")
+    _add_database(backup)
+    backup.add_argument("file", metavar="FILE")
+    backup.set_defaults(run=cmd_backup)
+
+    restore = commands.add_parser(
+        "restore", help="replace the SQLite database with a checked backup (server stopped)"
+    )
+    _add_database(restore)
+    restore.add_argument("file", metavar="FILE")
+    restore.set_defaults(run=cmd_restore)
 
     openapi = commands.add_parser("openapi", help="print the API's OpenAPI document")
     openapi.add_argument("--output", default="-", help="file to write (default: stdout)")

@@ -72,11 +72,16 @@ def make_engine(url: str, *, busy_timeout_ms: int = 10_000) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=False)
+        engine = create_engine(
+            url, pool_size=8, max_overflow=8, pool_pre_ping=False, hide_parameters=True
+        )
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
     # writer threads (16) + reader threads: every thread may hold a connection at once
-    return create_engine(url, pool_size=24, max_overflow=16, pool_pre_ping=True)
+    # hide_parameters: a logged database error must not carry an applicant's ID number or name
+    return create_engine(
+        url, pool_size=24, max_overflow=16, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 @dataclass

@@ -10,13 +10,17 @@ from sqlalchemy.engine import make_url
 DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
-def create_database(admin_url: str = DEFAULT_ADMIN_URL, prefix: str = "wb") -> str:
-    """Create an empty database next to `admin_url`'s and return its URL."""
+def create_database(
+    admin_url: str = DEFAULT_ADMIN_URL, prefix: str = "wb", template: str | None = None
+) -> str:
+    """Create a database next to `admin_url`'s (empty, or a copy of the `template` database's
+    URL, which must have no open connections) and return its URL."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{make_url(template).database}"' if template else ""
     engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
+            connection.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     finally:
         engine.dispose()
     return make_url(admin_url).set(database=name).render_as_string(hide_password=False)

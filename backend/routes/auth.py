@@ -195,7 +195,7 @@ def _me(conn: Connection, principal: Principal) -> Me:
     return Me(
         username=principal.username,
         display_name=principal.display_name,
-        role=principal.role,  # type: ignore[arg-type]
+        role=principal.role,
         hall=hall.code,
         hall_name=hall.name,
         window=window,
