@@ -14,6 +14,7 @@ from backend.db.migrate import upgrade_to_head
 from backend.event_log import ensure_chain_head
 from backend.logging_setup import RequestIdMiddleware
 from backend.metrics import BodySizeLimit, Metrics, MetricsMiddleware
+from backend.openapi import refine
 from backend.passwords import Passwords
 from backend.pg_listener import event_listener
 from backend.problems import install_problem_handlers
@@ -81,6 +82,8 @@ def create_app(settings: BackendSettings | None = None, *, clock: Clock | None =
         lifespan=lifespan,
     )
     app.state.metrics = metrics
+    generate = app.openapi
+    app.openapi = lambda: refine(generate())  # type: ignore[method-assign]
     install_problem_handlers(app)
     # alarms and merges before tickets: `/tickets/{id}/reveal` and `/tickets/{id}/case` must win
     # over `/tickets/{id}/{action}`

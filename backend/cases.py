@@ -37,7 +37,7 @@ CLAIMABLE_CHANNELS = ("online", "self_service", "appointment")
 
 
 FAR_FUTURE = date(9999, 12, 31)
-MAX_ID = 2**62
+MAX_ID = 2**31 - 1  # ids are INTEGER columns (32-bit on PostgreSQL)
 
 
 def inserted_id(result: Any) -> int:
@@ -281,6 +281,12 @@ def case_time_limit(row: Any, day: HallDay) -> dict[str, Any]:
         today=day.today,
         due_soon_days=day.due_soon_days,
     )
+
+
+def lock_case(conn: Connection, case_id: int) -> None:
+    """Lock the case's row until the transaction ends (PostgreSQL; SQLite's writes are serial),
+    so two clerks' changes based on the same version cannot both pass the version check."""
+    conn.execute(select(cases.c.id).where(cases.c.id == case_id).with_for_update())
 
 
 def case_row(conn: Connection, case_id: int) -> Any:

@@ -38,12 +38,12 @@ def hall_row(conn: Connection, hall_id: int) -> Any:
 
 # Hall rules change only when a hall file is re-loaded; every call next reads them.
 _RULES_TTL_SECONDS = 5.0
-_rules_cache: dict[tuple[int, int], tuple[float, dict[str, Any]]] = {}
+_rules_cache: dict[tuple[str, int], tuple[float, dict[str, Any]]] = {}
 
 
 def hall_rules(conn: Connection, hall_id: int) -> dict[str, Any]:
     """The hall's queue rules (cached for a few seconds per database)."""
-    cache_key = (id(conn.engine), hall_id)
+    cache_key = (conn.engine.url.render_as_string(hide_password=True), hall_id)
     cached = _rules_cache.get(cache_key)
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]

@@ -49,6 +49,7 @@ from backend.cases import (
     hall_day_of,
     inserted_id,
     load_case,
+    lock_case,
 )
 from backend.catalogue import hall_rules, window_by_code, window_serves
 from backend.db.schema import case_decisions, cases, departments
@@ -164,6 +165,7 @@ def apply_decision(
     if_match: int | None,
     now: datetime,
 ) -> dict[str, Any]:
+    lock_case(conn, case_id)
     row = case_row(conn, case_id)
     principal.require_hall(row.hall_id)
     refuse_merged(conn, row)  # 409 naming the survivor, whatever version was sent

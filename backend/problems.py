@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_BASE = "https://service-workbench.example/problems/"
@@ -172,6 +173,15 @@ def install_problem_handlers(app: FastAPI) -> None:
             media_type=PROBLEM_MEDIA_TYPE,
             headers=dict(exc.headers or {}),
         )
+
+    @app.exception_handler(DataError)
+    async def _data_error(request: Request, exc: DataError) -> JSONResponse:
+        # A value the database cannot hold (a NUL character, a number out of range) that got
+        # past validation: the request was bad, and nothing was written.
+        problem = InvalidInput(
+            "A value in the request cannot be stored (out of range or invalid characters)."
+        )
+        return problem_response(problem, request.url.path)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -276,7 +276,7 @@ class MaterialVerification(RequestModel):
     provided_as: ProvidedAs | None = Field(
         default=None, description="Required when provided: original sighted, copy, file, e-licence."
     )
-    e_licence_id: int | None = Field(default=None, ge=1, le=2**62)
+    e_licence_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     note: str | None = Field(default=None, max_length=500)
     document: DocumentFacts | None = None
     file_sha256: str | None = Field(

@@ -100,7 +100,7 @@ class MergeRequest(RequestModel):
 
     If-Match carries the survivor's version (the path case's when `survivor` is `this`)."""
 
-    other_case: int = Field(ge=1, le=2**62)
+    other_case: int = Field(ge=1, le=2**31 - 1)
     survivor: Literal["this", "other"] = Field(
         default="this", description="Which case survives: the path case or `other_case`."
     )

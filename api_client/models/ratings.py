@@ -17,8 +17,8 @@ ResponderRole = Literal["clerk", "supervisor"]
 class RatingSubmission(RequestModel):
     """A rating from the counter's rating pad (terminal) or the online portal."""
 
-    ticket: int | None = Field(default=None, ge=1, le=2**62, description="A finished ticket.")
-    case: int | None = Field(default=None, ge=1, le=2**62, description="A decided case.")
+    ticket: int | None = Field(default=None, ge=1, le=2**31 - 1, description="A finished ticket.")
+    case: int | None = Field(default=None, ge=1, le=2**31 - 1, description="A decided case.")
     score: int = Field(ge=1, le=5, description="1 非常不满意 … 5 非常满意.")
     categories: list[RatingCategory] = Field(default_factory=list, max_length=3)
     comment: str | None = Field(default=None, max_length=1000)

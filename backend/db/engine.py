@@ -144,7 +144,12 @@ class GroupCommitWriter:
                     self._queue.put(None)
                     break
                 batch.append(more)
-            self._run_batch(batch)
+            try:
+                self._run_batch(batch)
+            except BaseException as exc:  # never let the writer thread die: answer everyone
+                for request in batch:
+                    if not request.future.done():
+                        request.future.set_exception(exc)
 
     def close(self) -> None:
         self._queue.put(None)  # each thread passes it on before it stops

@@ -15,7 +15,7 @@ from backend.routes.common import Clerk, Idempotent, Staff, State, Supervisor
 
 router = APIRouter(prefix="/api/v1", tags=["alarms"])
 
-Id = Annotated[int, Path(ge=1, le=2**62)]
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.post(

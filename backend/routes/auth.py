@@ -83,6 +83,10 @@ def _open_session(
                 errors=[{"loc": ["body", "window"], "msg": "field required", "type": "missing"}],
             )
         window = window_by_code(conn, user.hall_id, window_code)
+        # lock the window's row so two clerks logging in at once cannot both find it free
+        window = conn.execute(
+            select(windows).where(windows.c.id == window.id).with_for_update()
+        ).one()
         if _window_in_use(conn, window, user.id, now):
             raise WindowTaken(f"Window {window_code} is in use by another clerk; choose another.")
         window_id = window.id

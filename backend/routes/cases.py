@@ -22,6 +22,7 @@ from backend.cases import (
     intake_case,
     list_cases,
     load_case,
+    lock_case,
 )
 from backend.idempotency import Outcome
 from backend.problems import PreconditionFailed, PreconditionRequired
@@ -130,7 +131,7 @@ async def claim_next(principal: Clerk, idem: Idempotent) -> Any:
 
 @router.get("/cases/{case}", response_model=Case, responses={403: {}, 404: {}})
 async def case_detail(
-    case: Annotated[int, Path(ge=1, le=2**62)], principal: Staff, state: State
+    case: Annotated[int, Path(ge=1, le=2**31 - 1)], principal: Staff, state: State
 ) -> Any:
     now = state.clock.now()
 
@@ -141,12 +142,13 @@ async def case_detail(
     return await state.db.read(query)
 
 
-CaseId = Annotated[int, Path(ge=1, le=2**62)]
+CaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 MaterialCode = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 def require_version(conn: Connection, case: int, if_match: int | None, now: Any) -> Any:
     """The case row, when `if_match` names its current version (428 without, 412 when stale)."""
+    lock_case(conn, case)
     row = case_row(conn, case)
     if if_match is None:
         raise PreconditionRequired(

@@ -18,7 +18,7 @@ from backend.routes.common import Idempotent, IfMatch, Staff, State, parse_if_ma
 
 router = APIRouter(prefix="/api/v1", tags=["decisions"])
 
-CaseId = Annotated[int, Path(ge=1, le=2**62)]
+CaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 NOTICE_PATH = re.compile(r"^(\d{1,18})(?:\.(pdf|txt))?$")
 MEDIA = {"pdf": "application/pdf", "txt": "text/plain; charset=utf-8"}
 

@@ -45,7 +45,7 @@ from backend.routes.common import (
 
 router = APIRouter(prefix="/api/v1", tags=["merges"])
 
-Id = Annotated[int, Path(ge=1, le=2**62)]
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.post(
@@ -97,7 +97,7 @@ async def merge_preview(
     case: Id,
     principal: Staff,
     state: State,
-    other: int = Query(ge=1, le=2**62, description="The other case."),
+    other: int = Query(ge=1, le=2**31 - 1, description="The other case."),
     survivor: Literal["this", "other"] = Query(default="this"),
 ) -> Any:
     def query(conn: Connection) -> dict[str, Any]:

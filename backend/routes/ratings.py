@@ -18,7 +18,7 @@ from backend.routes.common import Idempotent, Staff, State
 router = APIRouter(prefix="/api/v1", tags=["ratings"])
 
 RatingPad = Annotated[Principal, Depends(require_roles("terminal", "portal", "admin"))]
-RatingId = Annotated[int, Path(ge=1, le=2**62)]
+RatingId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.post(

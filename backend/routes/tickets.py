@@ -138,7 +138,7 @@ async def walk_in(window: str, body: WalkIn, principal: Clerk, idem: Idempotent)
 
 @router.get("/tickets/{ticket}", response_model=Ticket, responses={403: {}, 404: {}})
 async def ticket_detail(
-    ticket: Annotated[int, Path(ge=1, le=2**62)], principal: Staff, state: State
+    ticket: Annotated[int, Path(ge=1, le=2**31 - 1)], principal: Staff, state: State
 ) -> Any:
     from backend.queue import load_ticket
 
@@ -167,7 +167,7 @@ def _require_ticket_hall(conn: Connection, principal: Principal, ticket_id: int)
     summary="call, recall, no-show, reactivate, park, resume, transfer, start or finish",
 )
 async def ticket_action(
-    ticket: Annotated[int, Path(ge=1, le=2**62)],
+    ticket: Annotated[int, Path(ge=1, le=2**31 - 1)],
     action: TicketAction,
     principal: Staff,
     idem: Idempotent,
