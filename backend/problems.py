@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 PROBLEM_BASE = "https://service-workbench.example/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -147,6 +148,16 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install_problem_handlers(app: FastAPI) -> None:
     """Make every error the app can raise answer as problem+json."""
 
+    def _allowed_methods(request: Request, first: str) -> str:
+        # Starlette's 405 names only the first route whose path matched; a path served by
+        # several routes (GET and POST /cases) must list them all (RFC 9110, section 15.5.6).
+        methods = {m.strip() for m in first.split(",") if m.strip()}
+        for route in app.router.routes:
+            match, _ = route.matches({**request.scope, "method": "\x00"})
+            if match is not Match.NONE:
+                methods |= set(getattr(route, "methods", None) or ())
+        return ", ".join(sorted(methods))
+
     @app.exception_handler(ApiProblem)
     async def _api_problem(request: Request, exc: ApiProblem) -> JSONResponse:
         return problem_response(exc, request.url.path)
@@ -167,11 +178,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         body["status"] = exc.status_code
         body["title"] = _TITLES.get(exc.status_code, "Error")
         body["type"] = PROBLEM_BASE + _KINDS.get(exc.status_code, "http-error")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request, headers.get("Allow", ""))
         return JSONResponse(
-            body,
-            status_code=exc.status_code,
-            media_type=PROBLEM_MEDIA_TYPE,
-            headers=dict(exc.headers or {}),
+            body, status_code=exc.status_code, media_type=PROBLEM_MEDIA_TYPE, headers=headers
         )
 
     @app.exception_handler(DataError)

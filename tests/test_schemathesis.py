@@ -37,6 +37,7 @@ schema.config.generation.update(
     max_examples=EXAMPLES,
     deterministic=True,
     database="none",
+    with_security_parameters=False,  # the test sends each role's real token itself
 )
 # Valid by the schema is not valid by the hall's rules: ID check digits (GB 11643), cursors the
 # server issued, If-Match versions and Last-Event-ID sequence numbers are checked beyond what JSON

@@ -49,7 +49,12 @@ async def issue(body: TicketIssue, principal: Terminal, idem: Idempotent) -> Any
     return await idem.run(handler)
 
 
-@router.get("/tickets", response_model=TicketList, summary="Tickets of a day, keyset paged")
+@router.get(
+    "/tickets",
+    response_model=TicketList,
+    summary="Tickets of a day, keyset paged",
+    responses={404: {}},
+)
 async def tickets_list(
     principal: Staff,
     state: State,
