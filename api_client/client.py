@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 import certifi
@@ -50,7 +50,17 @@ from api_client.models import (
     Window,
     WindowList,
 )
+from api_client.models.alarms import Alarm, AlarmList, AlarmRaise, PersonalData
 from api_client.models.cases import CaseStatus, Channel
+from api_client.models.merges import (
+    HallCaseOpen,
+    MergeCandidateList,
+    MergePreview,
+    MergeRequest,
+    MergeResult,
+    UnmergeRequest,
+)
+from api_client.models.ratings import FollowUpResponseBody, Rating, RatingList, RatingSubmission
 from api_client.models.tickets import TicketAction, TicketStatus
 
 __all__ = ["Client", "Mutation", "MutationResult", "RetryPolicy", "default_timeout", "tls_context"]
@@ -187,6 +197,76 @@ class Mutation:
             version,
             ordering_key=f"case:{int(case_id)}",
             label=f"verify {material} of case {case_id}",
+        )
+
+    @classmethod
+    def raise_alarm(cls, window: str, note: str | None = None) -> Mutation:
+        return cls(
+            "POST",
+            f"/api/v1/windows/{_segment(window)}/alarm",
+            encode_body(AlarmRaise(note=note)),
+            ordering_key=f"window:{window}",
+            label=f"alarm at {window}",
+        )
+
+    @classmethod
+    def acknowledge_alarm(cls, alarm_id: int) -> Mutation:
+        return cls(
+            "POST",
+            f"/api/v1/alarms/{int(alarm_id)}/acknowledge",
+            label=f"acknowledge alarm {alarm_id}",
+        )
+
+    @classmethod
+    def reveal(cls, subject: Literal["case", "ticket"], subject_id: int) -> Mutation:
+        return cls(
+            "POST",
+            f"/api/v1/{subject}s/{int(subject_id)}/reveal",
+            label=f"reveal the applicant of {subject} {subject_id}",
+        )
+
+    @classmethod
+    def rate(cls, rating: RatingSubmission) -> Mutation:
+        return cls("POST", "/api/v1/ratings", encode_body(rating), label="rating")
+
+    @classmethod
+    def respond_to_rating(cls, rating_id: int, body: FollowUpResponseBody) -> Mutation:
+        return cls(
+            "POST",
+            f"/api/v1/ratings/{int(rating_id)}/responses",
+            encode_body(body),
+            ordering_key=f"rating:{int(rating_id)}",
+            label=f"respond to rating {rating_id}",
+        )
+
+    @classmethod
+    def open_hall_case(cls, ticket_id: int, body: HallCaseOpen) -> Mutation:
+        return cls(
+            "POST",
+            f"/api/v1/tickets/{int(ticket_id)}/case",
+            encode_body(body),
+            ordering_key=f"ticket:{int(ticket_id)}",
+            label=f"open a case for ticket {ticket_id}",
+        )
+
+    @classmethod
+    def merge(cls, case_id: int, request: MergeRequest, *, version: int) -> Mutation:
+        return cls(
+            "POST",
+            f"/api/v1/cases/{int(case_id)}/merge",
+            encode_body(request),
+            version,
+            ordering_key=f"case:{int(case_id)}",
+            label=f"merge case {request.other_case} into {case_id}",
+        )
+
+    @classmethod
+    def unmerge(cls, merge_id: int, note: str | None = None) -> Mutation:
+        return cls(
+            "POST",
+            f"/api/v1/merges/{int(merge_id)}/unmerge",
+            encode_body(UnmergeRequest(note=note)),
+            label=f"unmerge {merge_id}",
         )
 
     @classmethod
@@ -572,6 +652,88 @@ class Client:
     async def e_licences(self, holder: str, *, type: str | None = None) -> ELicenceList:
         """The e-licences of one holder (resident ID or credit code), usable today or not."""
         return await self._get(ELicenceList, "/api/v1/e-licences", holder=holder, type=type)
+
+    # -- alarms and personal data --------------------------------------------------------
+
+    async def raise_alarm(
+        self, window: str, note: str | None = None, *, idempotency_key: str | None = None
+    ) -> Alarm:
+        return await self._mutate_one(Alarm, Mutation.raise_alarm(window, note), idempotency_key)
+
+    async def acknowledge_alarm(
+        self, alarm_id: int, *, idempotency_key: str | None = None
+    ) -> Alarm:
+        return await self._mutate_one(Alarm, Mutation.acknowledge_alarm(alarm_id), idempotency_key)
+
+    async def alarms(self, *, open_only: bool = False) -> AlarmList:
+        return await self._get(AlarmList, "/api/v1/alarms", open=open_only)
+
+    async def reveal(
+        self,
+        subject: Literal["case", "ticket"],
+        subject_id: int,
+        *,
+        idempotency_key: str | None = None,
+    ) -> PersonalData:
+        """The applicant's unmasked data; the server records the reveal as an event."""
+        return await self._mutate_one(
+            PersonalData, Mutation.reveal(subject, subject_id), idempotency_key
+        )
+
+    # -- ratings -------------------------------------------------------------------------
+
+    async def rate(self, rating: RatingSubmission, *, idempotency_key: str | None = None) -> Rating:
+        return await self._mutate_one(Rating, Mutation.rate(rating), idempotency_key)
+
+    async def ratings(self, **filters: Any) -> RatingList:
+        return await self._get(RatingList, "/api/v1/ratings", **filters)
+
+    async def respond_to_rating(
+        self, rating_id: int, body: FollowUpResponseBody, *, idempotency_key: str | None = None
+    ) -> Rating:
+        return await self._mutate_one(
+            Rating, Mutation.respond_to_rating(rating_id, body), idempotency_key
+        )
+
+    # -- merges --------------------------------------------------------------------------
+
+    async def open_hall_case(
+        self, ticket_id: int, body: HallCaseOpen, *, idempotency_key: str | None = None
+    ) -> Case:
+        return await self._mutate_one(
+            Case, Mutation.open_hall_case(ticket_id, body), idempotency_key
+        )
+
+    async def merge_candidates(self, case_id: int) -> MergeCandidateList:
+        return await self._get(MergeCandidateList, f"/api/v1/cases/{int(case_id)}/merge-candidates")
+
+    async def ticket_merge_candidates(self, ticket_id: int) -> MergeCandidateList:
+        path = f"/api/v1/tickets/{int(ticket_id)}/merge-candidates"
+        return await self._get(MergeCandidateList, path)
+
+    async def merge_preview(
+        self, case_id: int, other: int, *, survivor: Literal["this", "other"] = "this"
+    ) -> MergePreview:
+        path = f"/api/v1/cases/{int(case_id)}/merge-preview"
+        return await self._get(MergePreview, path, other=other, survivor=survivor)
+
+    async def merge(
+        self,
+        case_id: int,
+        request: MergeRequest,
+        *,
+        version: int,
+        idempotency_key: str | None = None,
+    ) -> MergeResult:
+        mutation = Mutation.merge(case_id, request, version=version)
+        return await self._mutate_one(MergeResult, mutation, idempotency_key)
+
+    async def unmerge(
+        self, merge_id: int, note: str | None = None, *, idempotency_key: str | None = None
+    ) -> MergeResult:
+        return await self._mutate_one(
+            MergeResult, Mutation.unmerge(merge_id, note), idempotency_key
+        )
 
     # -- operations ----------------------------------------------------------------------
 

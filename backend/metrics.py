@@ -34,6 +34,30 @@ class Metrics:
         self.stream_clients = Gauge(
             "workbench_event_stream_clients", "Open event streams.", registry=self.registry
         )
+        self.claims = Counter(
+            "workbench_claims_total",
+            "Claims (call next ticket, claim next online case) by kind and outcome.",
+            ["kind", "outcome"],
+            registry=self.registry,
+        )
+        self.idempotent_replays = Counter(
+            "workbench_idempotent_replays_total",
+            "Requests answered from a stored response (a client's outbox resent them).",
+            ["route"],
+            registry=self.registry,
+        )
+        self.queue_length = Gauge(
+            "workbench_queue_length",
+            "Waiting tickets and unassigned online cases per hall (at scrape time).",
+            ["hall", "queue"],
+            registry=self.registry,
+        )
+
+
+CLAIM_ROUTES = {
+    "/api/v1/windows/{window}/call-next": "ticket",
+    "/api/v1/cases/claim-next": "case",
+}
 
 
 def _route_template(scope: Scope) -> str:
@@ -53,19 +77,28 @@ class MetricsMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = {"code": 500}
+        status = {"code": 500, "replayed": False}
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
+                for name, value in message.get("headers") or ():
+                    if name.lower() == b"idempotency-replayed" and value == b"true":
+                        status["replayed"] = True
             await send(message)
 
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
             route = _route_template(scope)
-            self.metrics.requests.labels(scope["method"], route, str(status["code"])).inc()
+            code = int(status["code"])
+            self.metrics.requests.labels(scope["method"], route, str(code)).inc()
             self.metrics.latency.labels(route).observe(time.perf_counter() - started)
+            if status["replayed"]:
+                self.metrics.idempotent_replays.labels(route).inc()
+            kind = CLAIM_ROUTES.get(route)
+            if kind is not None and code in (200, 204) and not status["replayed"]:
+                self.metrics.claims.labels(kind, "claimed" if code == 200 else "empty").inc()
 
 
 class BodySizeLimit:

@@ -7,6 +7,7 @@ stable `type` per kind so clients can branch on it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, ClassVar
@@ -17,7 +18,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 PROBLEM_BASE = "https://service-workbench.example/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -152,10 +152,16 @@ def install_problem_handlers(app: FastAPI) -> None:
         # Starlette's 405 names only the first route whose path matched; a path served by
         # several routes (GET and POST /cases) must list them all (RFC 9110, section 15.5.6).
         methods = {m.strip() for m in first.split(",") if m.strip()}
-        for route in app.router.routes:
-            match, _ = route.matches({**request.scope, "method": "\x00"})
-            if match is not Match.NONE:
-                methods |= set(getattr(route, "methods", None) or ())
+        matching = [
+            (template.count("{"), item)
+            for template, item in app.openapi().get("paths", {}).items()
+            if re.fullmatch(
+                re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)), request.url.path
+            )
+        ]
+        if matching:  # the most specific template wins: /cases/claim-next over /cases/{case}
+            fewest = min(params for params, _ in matching)
+            methods = {m.upper() for params, item in matching if params == fewest for m in item}
         return ", ".join(sorted(methods))
 
     @app.exception_handler(ApiProblem)

@@ -20,7 +20,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis import GenerationMode
-from schemathesis.checks import CheckContext
+from schemathesis.checks import CheckContext, unsupported_method
 
 from backend.embedded import EmbeddedServer
 from backend.seed import DEMO_PASSWORD
@@ -30,8 +30,17 @@ from tests.test_authorization import MATRIX, USERS_A
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = int(os.environ.get("WORKBENCH_FUZZ_EXAMPLES", "4"))
 PREFERENCE = ("clerk", "supervisor", "portal", "terminal", "admin")
+# A fixed path shadowed by a parameterised sibling: GET /cases/claim-next is GET /cases/{case}
+# with a non-numeric id (422), POST /tickets/1/merge-candidates is POST /tickets/1/{action}
+# (refused for its missing Idempotency-Key, 400). The unsupported-method check expects 405 there.
+SHADOWED = {
+    ("POST", "/api/v1/cases/claim-next"),
+    ("GET", "/api/v1/tickets/{ticket}/merge-candidates"),
+}
 
 schema = schemathesis.openapi.from_path(ROOT / "openapi.json")
+# The event stream never ends on its own (tests/test_event_stream.py covers it).
+schema = schema.exclude(path="/api/v1/events")
 schema.config.generation.update(
     modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
     max_examples=EXAMPLES,
@@ -129,5 +138,6 @@ def test_api_conforms_to_its_openapi_document(
         base_url=backend.base_url,
         headers=auth,
         additional_checks=[problem_json_for_client_errors],
+        excluded_checks=[unsupported_method] if (method, path) in SHADOWED else None,
         timeout=30,
     )

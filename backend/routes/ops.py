@@ -7,9 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, func, select, text
 
 from backend.db.migrate import current_revision, head_revision
+from backend.db.schema import cases, halls, tickets
 from backend.routes.common import State
 
 router = APIRouter(tags=["operations"])
@@ -41,7 +42,32 @@ async def readyz(state: State) -> Any:
     return {"status": "ready", "schema": current}
 
 
+def _queue_lengths(conn: Connection) -> list[tuple[str, str, int]]:
+    waiting = (
+        select(halls.c.code, func.count(tickets.c.id))
+        .join(tickets, tickets.c.hall_id == halls.c.id)
+        .where(tickets.c.status == "waiting")
+        .group_by(halls.c.code)
+    )
+    unassigned = (
+        select(halls.c.code, func.count(cases.c.id))
+        .join(cases, cases.c.hall_id == halls.c.id)
+        .where(cases.c.status == "submitted", cases.c.assignee_id.is_(None))
+        .group_by(halls.c.code)
+    )
+    lengths = {(code, "tickets_waiting"): 0 for code in conn.scalars(select(halls.c.code))}
+    lengths |= {(code, "cases_unassigned"): 0 for code, _ in lengths}
+    lengths |= {(code, "tickets_waiting"): n for code, n in conn.execute(waiting).tuples()}
+    lengths |= {(code, "cases_unassigned"): n for code, n in conn.execute(unassigned).tuples()}
+    return [(code, queue, n) for (code, queue), n in lengths.items()]
+
+
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-async def metrics(request: Request) -> Response:
-    registry = request.app.state.metrics.registry
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+async def metrics(request: Request, state: State) -> Response:
+    collected = request.app.state.metrics
+    try:
+        for hall, queue, length in await state.db.read(_queue_lengths):
+            collected.queue_length.labels(hall, queue).set(length)
+    except Exception:  # metrics must answer even when the database does not
+        pass
+    return Response(generate_latest(collected.registry), media_type=CONTENT_TYPE_LATEST)

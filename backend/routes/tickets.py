@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query
+from pydantic import BeforeValidator
 from sqlalchemy import Connection
 
 from api_client.models import Ticket, TicketActionRequest, TicketIssue, TicketList, WalkIn
@@ -49,6 +51,13 @@ async def issue(body: TicketIssue, principal: Terminal, idem: Idempotent) -> Any
     return await idem.run(handler)
 
 
+def _iso_day(value: object) -> object:
+    # pydantic reads "0" or "1700000000" as a Unix time; the API documents YYYY-MM-DD only
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("expected a date as YYYY-MM-DD")
+    return value
+
+
 @router.get(
     "/tickets",
     response_model=TicketList,
@@ -61,7 +70,11 @@ async def tickets_list(
     status: TicketStatus | None = None,
     window: str | None = Query(default=None, max_length=32),
     service_item: str | None = Query(default=None, max_length=32),
-    day: date | None = Query(default=None, description="Hall-local day; today by default."),
+    day: Annotated[
+        date | None,
+        Query(description="Hall-local day; today by default."),
+        BeforeValidator(_iso_day),
+    ] = None,
     cursor: str | None = Query(default=None, max_length=200),
     limit: int = Query(default=100, ge=1, le=500),
 ) -> dict[str, Any]:
