@@ -54,5 +54,14 @@ openapi: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/claims.py
 
+# The long proofs: 10,000 changes from 20 outboxes with the backend SIGKILLed at random, then
+# 200 clerks for 10 minutes, and schemathesis and the queue model with many more examples.
+# SOAK_ARGS shrinks it, e.g. `make soak SOAK_ARGS="--changes 2000 --seconds 60"`.
+SOAK_ARGS ?=
+soak: $(STAMP)
+	WORKBENCH_FUZZ_EXAMPLES=60 WORKBENCH_MODEL_EXAMPLES=200 $(BIN)/pytest -q \
+		tests/test_schemathesis.py tests/test_model_queue.py
+	$(BIN)/python bench/soak.py $(SOAK_ARGS)
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

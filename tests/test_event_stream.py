@@ -162,7 +162,10 @@ async def test_twenty_drops_lose_and_double_nothing(
         consumer = asyncio.create_task(consume())
         async with asyncio.timeout(30):
             await asyncio.gather(write(), cut())
-            last_ticket = str(issued[-1])
+            # one more after the last cut, so the stream must reconnect to see it
+            final = await terminal.issue_ticket(TicketIssue(service_item="MZ-001"))
+            issued.append(final.id)
+            last_ticket = str(final.id)
             while not any(e.subject_id == last_ticket for e in received[-20:]):
                 arrived.clear()
                 await arrived.wait()

@@ -51,10 +51,11 @@ async def test_a_full_session_leaves_no_personal_data_in_the_logs(tmp_path: Path
     process, base_url = serve(settings.database_url, log, fmt)
     try:
         await realistic_session(base_url)
-        traced = httpx.get(f"{base_url}/healthz", headers={"X-Request-ID": "trace-42"})
-        assert traced.headers["X-Request-ID"] == "trace-42"
-        made_up = httpx.get(f"{base_url}/healthz", headers={"X-Request-ID": "bad id; <script>"})
-        assert len(made_up.headers["X-Request-ID"]) == 32
+        async with httpx.AsyncClient(base_url=base_url) as plain:
+            traced = await plain.get("/healthz", headers={"X-Request-ID": "trace-42"})
+            assert traced.headers["X-Request-ID"] == "trace-42"
+            made_up = await plain.get("/healthz", headers={"X-Request-ID": "bad id; <script>"})
+            assert len(made_up.headers["X-Request-ID"]) == 32
     finally:
         process.terminate()
         process.wait(timeout=15)

@@ -57,8 +57,8 @@ def _queue_lengths(conn: Connection) -> list[tuple[str, str, int]]:
     )
     lengths = {(code, "tickets_waiting"): 0 for code in conn.scalars(select(halls.c.code))}
     lengths |= {(code, "cases_unassigned"): 0 for code, _ in lengths}
-    lengths |= {(code, "tickets_waiting"): n for code, n in conn.execute(waiting).tuples()}
-    lengths |= {(code, "cases_unassigned"): n for code, n in conn.execute(unassigned).tuples()}
+    lengths |= {(code, "tickets_waiting"): n for code, n in conn.execute(waiting).all()}
+    lengths |= {(code, "cases_unassigned"): n for code, n in conn.execute(unassigned).all()}
     return [(code, queue, n) for (code, queue), n in lengths.items()]
 
 
