@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check lint format typecheck pytest pytest-postgres serve openapi bench clean
+.PHONY: demo test check lint format typecheck pytest pytest-postgres serve openapi bench soak clean
 
 # The backend's tests, run a second time on PostgreSQL by `make test`.
 BACKEND_TESTS := $(wildcard tests/test_queue*.py tests/test_events.py tests/test_alarms.py \
@@ -55,12 +55,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/claims.py
 
 # The long proofs: 10,000 changes from 20 outboxes with the backend SIGKILLed at random, then
-# 200 clerks for 10 minutes, and schemathesis and the queue model with many more examples.
+# 200 clerks for 10 minutes, and schemathesis with many more examples.
 # SOAK_ARGS shrinks it, e.g. `make soak SOAK_ARGS="--changes 2000 --seconds 60"`.
 SOAK_ARGS ?=
 soak: $(STAMP)
-	WORKBENCH_FUZZ_EXAMPLES=60 WORKBENCH_MODEL_EXAMPLES=200 $(BIN)/pytest -q \
-		tests/test_schemathesis.py tests/test_model_queue.py
+	WORKBENCH_FUZZ_EXAMPLES=60 $(BIN)/pytest -q tests/test_schemathesis.py
 	$(BIN)/python bench/soak.py $(SOAK_ARGS)
 
 clean:
