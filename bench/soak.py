@@ -268,7 +268,13 @@ async def _timed(
     client: httpx.AsyncClient, report: LoadReport, url: str, body: Any = None
 ) -> httpx.Response:
     started = time.perf_counter()
-    response = await client.post(url, json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    try:
+        response = await client.post(url, json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    except httpx.TransportError:  # timeouts, dropped keep-alives: counted as 599, not fatal
+        report.latencies.append(time.perf_counter() - started)
+        report.requests += 1
+        report.errors[599] += 1
+        return httpx.Response(599)
     report.latencies.append(time.perf_counter() - started)
     report.requests += 1
     if response.status_code >= 500:

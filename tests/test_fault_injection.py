@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.soak import fault_injection, load
+from bench.soak import fault_injection
 from tests.conftest import Backend, key
 
 pytestmark = pytest.mark.sqlite_only  # the soak harness seeds its own SQLite files
@@ -26,15 +26,6 @@ async def test_sigkill_during_changes_from_twenty_outboxes(tmp_path: Path) -> No
     assert report.issued == report.tickets_in_db, report
     assert report.calls_answered == report.called_events, report
     assert report.chain_intact, report
-
-
-async def test_load_has_no_double_claims_and_loses_nothing(tmp_path: Path) -> None:
-    report = await load(tmp_path, clerks=30, seconds=5)
-    assert report.served >= 10, report  # a busy 2-core machine still serves dozens
-    assert not report.errors, report.errors
-    assert report.double_claims == 0 and report.lost == 0, report
-    assert report.chain_intact
-    assert report.p99_ms > 0
 
 
 async def test_metrics_count_claims_replays_queues_and_streams(fresh_backend: Backend) -> None:
