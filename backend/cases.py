@@ -121,19 +121,17 @@ def upsert_applicant(conn: Connection, intake: CaseIntake) -> int:
     )
 
 
-def intake_case(
-    conn: Connection, *, hall_id: int, intake: CaseIntake, now: datetime, actor: Actor
-) -> dict[str, Any]:
-    item = service_item_by_code(conn, hall_id, intake.service_item, field="service_item")
+def require_known_materials(conn: Connection, item: Any, codes: list[str]) -> None:
+    """Refuse (422, naming the position) a material code the service item does not have."""
     known = set(
         conn.execute(
             select(materials.c.code).where(materials.c.service_item_id == item.id)
         ).scalars()
     )
-    for index, material in enumerate(intake.materials):
-        if material.material not in known:
+    for index, code in enumerate(codes):
+        if code not in known:
             raise InvalidInput(
-                f"materials[{index}].material: {material.material!r} is not a material of "
+                f"materials[{index}].material: {code!r} is not a material of "
                 f"service item {item.code}.",
                 errors=[
                     {
@@ -143,6 +141,13 @@ def intake_case(
                     }
                 ],
             )
+
+
+def intake_case(
+    conn: Connection, *, hall_id: int, intake: CaseIntake, now: datetime, actor: Actor
+) -> dict[str, Any]:
+    item = service_item_by_code(conn, hall_id, intake.service_item, field="service_item")
+    require_known_materials(conn, item, [m.material for m in intake.materials])
     applicant_id = upsert_applicant(conn, intake)
     hall = hall_row(conn, hall_id)
     case_id = int(
