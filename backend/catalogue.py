@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
 
+from backend.db.prepared import Prepared
 from backend.db.schema import (
     departments,
     halls,
@@ -20,8 +21,10 @@ from backend.db.schema import (
 from backend.problems import InvalidInput, NotFound
 
 _HALL_BY_ID = select(halls).where(halls.c.id == bindparam("hall_id"))
-_WINDOW_BY_CODE = select(windows).where(
-    windows.c.hall_id == bindparam("hall_id"), windows.c.code == bindparam("code")
+_WINDOW_BY_CODE = Prepared(
+    select(windows).where(
+        windows.c.hall_id == bindparam("hall_id"), windows.c.code == bindparam("code")
+    )
 )
 _ITEM_BY_CODE = select(service_items).where(
     service_items.c.hall_id == bindparam("hall_id"), service_items.c.code == bindparam("code")
@@ -55,7 +58,7 @@ def hall_rules(conn: Connection, hall_id: int) -> dict[str, Any]:
 
 
 def window_by_code(conn: Connection, hall_id: int, code: str) -> Any:
-    row = conn.execute(_WINDOW_BY_CODE, {"hall_id": hall_id, "code": code}).first()
+    row = _WINDOW_BY_CODE.first(conn, {"hall_id": hall_id, "code": code})
     if row is None:
         raise NotFound(f"There is no window {code!r} in this hall.")
     return row

@@ -20,17 +20,18 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
+from backend.db.prepared import Prepared
 from backend.db.schema import chain_head, events, halls, users
 
 GENESIS_HASH = "0" * 64
 
-_HEAD_FOR_UPDATE = (
+_HEAD_FOR_UPDATE = Prepared(
     select(chain_head.c.seq, chain_head.c.hash).where(chain_head.c.id == 1).with_for_update()
 )
-_EVENT_INSERT = insert(events)
+_EVENT_INSERT = Prepared(insert(events))
 NOTIFY_CHANNEL = "workbench_events"
-_NOTIFY = select(func.pg_notify(NOTIFY_CHANNEL, bindparam("seq")))
-_HEAD_UPDATE = (
+_NOTIFY = Prepared(select(func.pg_notify(NOTIFY_CHANNEL, bindparam("seq"))))
+_HEAD_UPDATE = Prepared(
     update(chain_head)
     .where(chain_head.c.id == 1)
     .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
@@ -125,7 +126,7 @@ def flush_events(conn: Connection) -> None:
     pending = conn.info.pop(PENDING, None)
     if not pending:
         return
-    head = conn.execute(_HEAD_FOR_UPDATE).one()
+    head = _HEAD_FOR_UPDATE.first(conn, {})
     seq, prev_hash = head.seq, head.hash
     rows = []
     for event in pending:
@@ -134,12 +135,12 @@ def flush_events(conn: Connection) -> None:
         digest = row_hash(prev_hash, row)
         rows.append({**row, "prev_hash": prev_hash, "hash": digest})
         prev_hash = digest
-    conn.execute(_EVENT_INSERT, rows)
-    conn.execute(_HEAD_UPDATE, {"new_seq": seq, "new_hash": prev_hash})
+    _EVENT_INSERT.execute_many(conn, rows)
+    _HEAD_UPDATE.execute(conn, {"new_seq": seq, "new_hash": prev_hash}).close()
     if conn.dialect.name == "postgresql":
         # Delivered at commit to every instance's listener; it only wakes streams (the rows
         # stay the truth), so the payload is just the sequence number.
-        conn.execute(_NOTIFY, {"seq": str(seq)})
+        _NOTIFY.execute(conn, {"seq": str(seq)}).close()
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from backend.auth import Principal, current_principal
+from backend.db.prepared import Prepared
 from backend.db.schema import idempotency_keys
 from backend.problems import (
     WIRE_ENCODERS,
@@ -37,10 +38,13 @@ from backend.state import AppState, app_state
 
 MAX_KEY_LENGTH = 255
 
-_KEY_LOOKUP = select(idempotency_keys).where(
-    idempotency_keys.c.user_id == bindparam("user_id"), idempotency_keys.c.key == bindparam("key")
+_KEY_LOOKUP = Prepared(
+    select(idempotency_keys).where(
+        idempotency_keys.c.user_id == bindparam("user_id"),
+        idempotency_keys.c.key == bindparam("key"),
+    )
 )
-_KEY_INSERT = insert(idempotency_keys)
+_KEY_INSERT = Prepared(insert(idempotency_keys))
 
 
 class IdempotencyKeyMissing(ApiProblem):
@@ -129,8 +133,8 @@ class IdempotentRequest:
         if stored is not None:
             return stored, True
         outcome = handler(conn, now)
-        conn.execute(
-            _KEY_INSERT,
+        _KEY_INSERT.rowcount(
+            conn,
             {
                 "user_id": self.principal.user_id,
                 "key": self.key,
@@ -145,9 +149,7 @@ class IdempotentRequest:
         return outcome, False
 
     def _stored(self, conn: Connection, now: datetime) -> Outcome | None:
-        row = conn.execute(
-            _KEY_LOOKUP, {"user_id": self.principal.user_id, "key": self.key}
-        ).first()
+        row = _KEY_LOOKUP.first(conn, {"user_id": self.principal.user_id, "key": self.key})
         if row is None:
             return None
         retention = timedelta(hours=self.state.settings.idempotency_retention_hours)

@@ -33,6 +33,7 @@ from backend.catalogue import (
     window_serves,
 )
 from backend.db.engine import inserted_id
+from backend.db.prepared import Prepared
 from backend.db.schema import (
     applicants,
     priority_classes,
@@ -282,11 +283,11 @@ def ticket_to_wire(row: Any) -> dict[str, Any]:
     }
 
 
-_TICKET_BY_ID = _ticket_select().where(tickets.c.id == bindparam("ticket_id"))
+_TICKET_BY_ID = Prepared(_ticket_select().where(tickets.c.id == bindparam("ticket_id")))
 
 
 def load_ticket(conn: Connection, ticket_id: int) -> dict[str, Any]:
-    row = conn.execute(_TICKET_BY_ID, {"ticket_id": ticket_id}).first()
+    row = _TICKET_BY_ID.first(conn, {"ticket_id": ticket_id})
     if row is None:
         raise NotFound(f"There is no ticket {ticket_id}.")
     return ticket_to_wire(row)
@@ -307,8 +308,8 @@ def _candidates() -> ColumnElement[bool]:
     )
 
 
-def _first_candidate(where: ColumnElement[bool], *order: Any) -> Any:
-    return (
+def _first_candidate(where: ColumnElement[bool], *order: Any) -> Prepared:
+    return Prepared(
         select(tickets.c.id, tickets.c.priority_weight, tickets.c.appointment_at)
         .where(_candidates(), where)
         .order_by(*order, tickets.c.id)
@@ -340,15 +341,15 @@ def pick_next(conn: Connection, window: Any, rules: dict[str, Any], now: datetim
         "day": local_day(now, rules["timezone"]),
         "due_before": now + grace,
     }
-    due = conn.execute(_DUE_APPOINTMENT, params).first()
+    due = _DUE_APPOINTMENT.first(conn, params)
     if due is not None:
         return due
-    priority = conn.execute(_FIRST_PRIORITY, params).first()
+    priority = _FIRST_PRIORITY.first(conn, params)
     normals_since = window.normal_since_priority
     interleave = int(rules.get("priority_interleave", 3))
     if priority is not None and (normals_since is None or normals_since >= interleave):
         return priority
-    normal = conn.execute(_FIRST_NORMAL, params).first()
+    normal = _FIRST_NORMAL.first(conn, params)
     return normal if normal is not None else priority
 
 
@@ -389,7 +390,7 @@ def _clerks_window(conn: Connection, hall_id: int, window_code: str, window_id: 
     return window
 
 
-_CLAIM_TICKET = (
+_CLAIM_TICKET = Prepared(
     update(tickets)
     .where(tickets.c.id == bindparam("ticket_id"), tickets.c.status == "waiting")
     .values(
@@ -400,7 +401,7 @@ _CLAIM_TICKET = (
         version=tickets.c.version + 1,
     )
 )
-_SET_INTERLEAVE = (
+_SET_INTERLEAVE = Prepared(
     update(windows)
     .where(windows.c.id == bindparam("window_id"))
     .values(normal_since_priority=bindparam("since"))
@@ -410,14 +411,14 @@ _SET_INTERLEAVE = (
 def _call(
     conn: Connection, window: Any, ticket_id: int, now: datetime, actor: Actor, *, kind: str
 ) -> dict[str, Any]:
-    claimed = conn.execute(
-        _CLAIM_TICKET, {"ticket_id": ticket_id, "window_id": window.id, "now": now}
-    ).rowcount
+    claimed = _CLAIM_TICKET.rowcount(
+        conn, {"ticket_id": ticket_id, "window_id": window.id, "now": now}
+    )
     if claimed != 1:
         raise Conflict("Another window called this ticket first.")
     if kind != "appointment":
         since = 0 if kind == "priority" else (window.normal_since_priority or 0) + 1
-        conn.execute(_SET_INTERLEAVE, {"window_id": window.id, "since": since})
+        _SET_INTERLEAVE.rowcount(conn, {"window_id": window.id, "since": since})
     ticket = load_ticket(conn, ticket_id)
     append_event(
         conn,

@@ -56,6 +56,11 @@ class Run:
     seconds: float
     latencies: list[float]
     doubles: int
+    server_cpu: float = 0.0  # CPU seconds the API process(es) used for the claims
+
+    @property
+    def cpu_ms_per_claim(self) -> float:
+        return self.server_cpu / self.claims * 1000
 
     @property
     def rate(self) -> float:
@@ -88,6 +93,12 @@ class Databases:
         if self.engine == "postgresql":
             for url in self.created:
                 drop_database(url, ADMIN_URL)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
@@ -143,6 +154,8 @@ def api_run(databases: Databases, instances: int, clerks: int, per_clerk: int) -
         tokens = asyncio.run(login_all(ports, clerks))
         results = Results()
 
+        cpu_before = sum(cpu_seconds(server.pid) for server in servers)
+
         async def load() -> float:
             started = time.perf_counter()
             await asyncio.gather(
@@ -160,6 +173,7 @@ def api_run(databases: Databases, instances: int, clerks: int, per_clerk: int) -
             return time.perf_counter() - started
 
         seconds = asyncio.run(load())
+        server_cpu = sum(cpu_seconds(server.pid) for server in servers) - cpu_before
     finally:
         for server in servers:
             server.terminate()
@@ -171,7 +185,7 @@ def api_run(databases: Databases, instances: int, clerks: int, per_clerk: int) -
         raise AssertionError(
             f"{claims} claims for {clerks * per_clerk} tickets: {results.statuses}"
         )
-    return Run(clerks, claims, seconds, results.latencies, doubles)
+    return Run(clerks, claims, seconds, results.latencies, doubles, server_cpu)
 
 
 def bare_sql_run(databases: Databases, claims: int) -> Run:
@@ -211,6 +225,9 @@ def summarise(label: str, runs: list[Run]) -> tuple[str, float]:
         f"{percentile(lat, 0.95) * 1000:>8.2f} {percentile(lat, 0.99) * 1000:>8.2f} "
         f"{sum(r.doubles for r in runs):>7}"
     )
+    if runs[0].server_cpu:
+        line += f" {statistics.median(r.cpu_ms_per_claim for r in runs):>8.2f}"
+
     return line, rate
 
 
@@ -232,7 +249,10 @@ def main() -> None:
         f"claims through the API: {args.engine}, {args.instances} `workbench serve` "
         f"process(es); {args.runs} runs each; median claims/s, latency over all runs"
     )
-    print(f"{'':<26} {'claims/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'doubles':>7}")
+    print(
+        f"{'':<26} {'claims/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'doubles':>7} "
+        f"{'API CPU ms/claim':>8}"
+    )
     try:
         bare_line, bare_rate = summarise(
             "bare SQL, 1 writer", repeat(args.runs, lambda: bare_sql_run(databases, 2000))

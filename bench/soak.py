@@ -26,6 +26,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,10 +119,22 @@ def _restart(server: ServerProcess, attempts: int = 3) -> None:
 
 
 async def _killer(
-    server: ServerProcess, stop: asyncio.Event, report: FaultReport, kills: int, rng: random.Random
+    server: ServerProcess,
+    stop: asyncio.Event,
+    report: FaultReport,
+    kills: int,
+    rng: random.Random,
+    pending: Callable[[], int],
 ) -> None:
-    while not stop.is_set() and report.faults < kills:
-        await asyncio.sleep(rng.uniform(0.1, 0.8))
+    """SIGKILL the backend `kills` times, spread over the run by progress (not by the clock,
+    which a fast machine would outrun): the k-th kill comes once about k/(kills+1) of the
+    changes are through, at a random moment within that stretch."""
+    total = pending()
+    for k in range(1, kills + 1):
+        threshold = total * (k - rng.uniform(0.2, 0.8)) / kills
+        # the outboxes' counters offer nothing to await: poll them
+        while not stop.is_set() and total - pending() < threshold:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
         if stop.is_set():
             return
         server.kill()
@@ -162,7 +175,11 @@ async def fault_injection(
                     await outbox.enqueue(Mutation.call_next(f"X{n - (clients - calling) + 1:02d}"))
             outboxes.append((kind, outbox, client))
         stop = asyncio.Event()
-        killer = asyncio.create_task(_killer(server, stop, report, kills, rng))
+
+        def pending() -> int:
+            return sum(o.status.pending for _, o, _ in outboxes)
+
+        killer = asyncio.create_task(_killer(server, stop, report, kills, rng, pending))
         for _, outbox, _ in outboxes:
             await outbox.start()
         # 20 outboxes in one process drain ~10-20 changes/s here (each sends in order)
