@@ -51,11 +51,15 @@ from api_client.models import (
     WindowList,
 )
 from api_client.models.alarms import Alarm, AlarmList, AlarmRaise, PersonalData
+from api_client.models.board import Board
 from api_client.models.cases import CaseStatus, Channel
+from api_client.models.display import DisplayBoard
 from api_client.models.merges import (
     HallCaseOpen,
     MergeCandidateList,
+    MergeList,
     MergePreview,
+    MergeRecord,
     MergeRequest,
     MergeResult,
     UnmergeRequest,
@@ -668,6 +672,20 @@ class Client:
     async def alarms(self, *, open_only: bool = False) -> AlarmList:
         return await self._get(AlarmList, "/api/v1/alarms", open=open_only)
 
+    async def board(self) -> Board:
+        """The supervisor board's snapshot; continue the event stream from its `seq`."""
+        return await self._get(Board, "/api/v1/board")
+
+    async def display(self, *, hall: str | None = None, limit: int = 8) -> DisplayBoard:
+        """The hall call display's snapshot (numbers, windows, counts; no personal data)."""
+        return await self._get(DisplayBoard, "/api/v1/display", hall=hall, limit=limit)
+
+    @staticmethod
+    def display_events_path(hall: str | None = None) -> str:
+        """The display's event stream, for `EventStream(client, path=...)`."""
+        suffix = f"?hall={quote(hall, safe='')}" if hall else ""
+        return f"/api/v1/display/events{suffix}"
+
     async def reveal(
         self,
         subject: Literal["case", "ticket"],
@@ -734,6 +752,13 @@ class Client:
         return await self._mutate_one(
             MergeResult, Mutation.unmerge(merge_id, note), idempotency_key
         )
+
+    async def case_merges(self, case_id: int) -> MergeList:
+        """Every merge the case took part in, undone ones too (its merge history)."""
+        return await self._get(MergeList, f"/api/v1/cases/{int(case_id)}/merges")
+
+    async def merge_record(self, merge_id: int) -> MergeRecord:
+        return await self._get(MergeRecord, f"/api/v1/merges/{int(merge_id)}")
 
     # -- operations ----------------------------------------------------------------------
 

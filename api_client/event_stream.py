@@ -83,7 +83,8 @@ class EventStream:
 
     `after` is the last sequence number already seen (None: start at the newest event; until the
     first event arrives a reconnect starts at the newest again, so pass the `seq` your snapshot
-    was taken at when nothing may be missed). Authentication and permission errors end the
+    was taken at when nothing may be missed). `path` names another stream of the same shape
+    (the call display's `/api/v1/display/events`). Authentication and permission errors end the
     iteration with the typed exception; network trouble never does.
     """
 
@@ -94,8 +95,10 @@ class EventStream:
         after: int | None = None,
         policy: ReconnectPolicy | None = None,
         on_state: StateListener | None = None,
+        path: str = EVENTS_PATH,
     ) -> None:
         self._client = client
+        self.path = path
         self.last_id = after
         self.policy = policy or ReconnectPolicy()
         self.retry_delay = self.policy.initial
@@ -189,12 +192,12 @@ class EventStream:
             self.policy.read_timeout, connect=self.policy.connect_timeout, pool=5.0
         )
         request = self._client.http.build_request(
-            "GET", EVENTS_PATH, headers=self._request_headers(), timeout=timeout
+            "GET", self.path, headers=self._request_headers(), timeout=timeout
         )
         try:
             response = await self._client.http.send(request, stream=True)
         except httpx.TransportError as exc:
-            raise _StreamFailed(error_from_transport(exc, EVENTS_PATH)) from exc
+            raise _StreamFailed(error_from_transport(exc, self.path)) from exc
         self._response = response
         try:
             await self._check_opened(response)
@@ -205,7 +208,7 @@ class EventStream:
                     yield event
         except httpx.TransportError as exc:
             if not self._closed:
-                raise _StreamFailed(error_from_transport(exc, EVENTS_PATH)) from exc
+                raise _StreamFailed(error_from_transport(exc, self.path)) from exc
         except (httpx.StreamError, SSEError) as exc:
             if not self._closed:
                 raise _StreamFailed(InvalidResponse(f"The event stream broke: {exc}")) from exc

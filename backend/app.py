@@ -21,9 +21,11 @@ from backend.problems import install_problem_handlers
 from backend.routes import (
     alarms,
     auth,
+    board,
     cases,
     catalogue,
     decisions,
+    display,
     e_licences,
     events,
     merges,
@@ -85,23 +87,25 @@ def create_app(settings: BackendSettings | None = None, *, clock: Clock | None =
     generate = app.openapi
     app.openapi = lambda: refine(generate())  # type: ignore[method-assign]
     install_problem_handlers(app)
-    # alarms and merges before tickets: `/tickets/{id}/reveal` and `/tickets/{id}/case` must win
-    # over `/tickets/{id}/{action}`
+    # the busiest routes first: a request is matched against the routes in order
     routers = (
+        tickets,
         auth,
         catalogue,
         alarms,
         merges,
-        tickets,
+        board,
         cases,
         decisions,
         e_licences,
         ratings,
         events,
+        display,
         ops,
     )
     for module in routers:
         app.include_router(module.router)
+    app.include_router(tickets.actions_router)  # last: its path matches any ticket sub-route
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)

@@ -131,6 +131,10 @@ class Hall(_Model):
     """How long after a merge a supervisor may still undo it."""
     rating_follow_up_working_days: int = Field(default=15, ge=1)
     """A bad rating must be followed up (整改) within this many working days."""
+    wait_warning_minutes: int = Field(default=15, ge=1)
+    """The supervisor board warns when someone has waited this long (a service item may differ)."""
+    wait_critical_minutes: int = Field(default=30, ge=1)
+    """The supervisor board raises a critical alert at this wait (a service item may differ)."""
 
 
 class PriorityClass(_Model):
@@ -187,10 +191,23 @@ class ServiceItem(_Model):
     guideline: Text
     guideline_en: Text
     materials: list[Material] = Field(default_factory=list)
+    wait_warning_minutes: int | None = Field(default=None, ge=1)
+    """This item's board warning wait; None: the hall's."""
+    wait_critical_minutes: int | None = Field(default=None, ge=1)
+    """This item's board critical wait; None: the hall's."""
 
     @model_validator(mode="after")
     def _check_item(self) -> Self:
         problems: list[tuple[Loc, str]] = []
+        warning, critical = self.wait_warning_minutes, self.wait_critical_minutes
+        if warning is not None and critical is not None and critical <= warning:
+            problems.append(
+                (
+                    ("wait_critical_minutes",),
+                    f"wait_critical_minutes ({critical}) must exceed wait_warning_minutes "
+                    f"({warning})",
+                )
+            )
         if self.promised_days > self.statutory_days:
             problems.append(
                 (

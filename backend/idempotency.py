@@ -34,7 +34,7 @@ from backend.problems import (
     IdempotencyInFlight,
     IdempotencyMismatch,
 )
-from backend.state import AppState, app_state
+from backend.state import AppState
 
 MAX_KEY_LENGTH = 255
 
@@ -172,8 +172,8 @@ class IdempotentRequest:
 async def idempotent_request(
     request: Request,
     principal: Annotated[Principal, Depends(current_principal)],
-    state: Annotated[AppState, Depends(app_state)],
 ) -> IdempotentRequest:
+    state: AppState = request.app.state.workbench
     key = request.headers.get("idempotency-key", "").strip()
     if not key:
         raise IdempotencyKeyMissing(

@@ -100,6 +100,8 @@ def load_hall(
                 "related",
                 "guideline",
                 "guideline_en",
+                "wait_warning_minutes",
+                "wait_critical_minutes",
             },
         )
         item_id = _upsert(

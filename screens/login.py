@@ -141,15 +141,24 @@ class LoginScreen(DeskScreen):
 
     @on(Input.Submitted)
     def _next_field(self, event: Input.Submitted) -> None:
+        """Enter submits from the password or window field once user and password are typed;
+        otherwise it goes to the first field still empty (or the next one)."""
         order = ["server", "user", "password", "window"]
         current = event.input.id or ""
-        if current == "window" or (current == "password" and self._filled()):
-            self.submit()
+        if current in ("password", "window"):
+            missing = self._first_missing()
+            if missing is None:
+                self.submit()
+            else:
+                self.query_one(f"#{missing}", Input).focus()
         elif current in order:
             self.query_one(f"#{order[order.index(current) + 1]}", Input).focus()
 
-    def _filled(self) -> bool:
-        return all(self.query_one(f"#{name}", Input).value.strip() for name in ("user", "password"))
+    def _first_missing(self) -> str | None:
+        for name in ("user", "password"):
+            if not self.query_one(f"#{name}", Input).value.strip():
+                return name
+        return None
 
     @on(Button.Pressed, "#login")
     def submit(self) -> None:
@@ -179,6 +188,7 @@ class LoginScreen(DeskScreen):
             me = await self.service.login(server, user, password, window or None)
         except ApiError as error:
             self._error(self._login_message(error, server))
+            self._focus_for(error)
             return
         save_last_login(server, me.username, me.window)
         self.desk.open_main()
@@ -194,6 +204,17 @@ class LoginScreen(DeskScreen):
             self._error(t("login.error.expired"))
             return
         self.desk.open_main()
+
+    def _focus_for(self, error: ApiError) -> None:
+        """Put the cursor where the fix goes: the window code, or the password to retype."""
+        window_problem = isinstance(error, WindowTaken | NotFound) or (
+            isinstance(error, ValidationFailed)
+            and "body.window" in {f.field for f in error.field_errors}
+        )
+        if window_problem:
+            self.query_one("#window", Input).focus()
+        elif isinstance(error, InvalidCredentials):
+            self.query_one("#password", Input).focus()
 
     def _login_message(self, error: ApiError, server: str) -> str:
         if isinstance(error, InvalidCredentials):

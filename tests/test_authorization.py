@@ -280,6 +280,27 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/windows/{window}/resume"): Row(
         STAFF, lambda w: Call("POST", "/api/v1/windows/W01/resume"), "own"
     ),
+    # the supervisor board (W02: closing W01 would stop the clerk rows' calls)
+    ("GET", "/api/v1/board"): Row(
+        frozenset({"supervisor", "admin"}), lambda w: Call("GET", "/api/v1/board"), "own"
+    ),
+    ("POST", "/api/v1/windows/{window}/close"): Row(
+        frozenset({"supervisor", "admin"}),
+        lambda w: Call("POST", "/api/v1/windows/W02/close", {"reason": "matrix"}),
+        "own",
+    ),
+    ("POST", "/api/v1/windows/{window}/open"): Row(
+        frozenset({"supervisor", "admin"}),
+        lambda w: Call("POST", "/api/v1/windows/W02/open"),
+        "own",
+    ),
+    ("POST", "/api/v1/cases/{case}/reassign"): Row(
+        frozenset({"supervisor", "admin"}),
+        lambda w: Call(
+            "POST", f"/api/v1/cases/{w.case_a}/reassign", {"assignee": "clerk01"}, if_match='"999"'
+        ),
+        "refused",
+    ),
     # tickets
     ("POST", "/api/v1/tickets"): Row(
         frozenset({"terminal", "admin"}),
@@ -414,6 +435,17 @@ MATRIX: dict[tuple[str, str], Row] = {
     # events
     ("GET", "/api/v1/events"): Row(
         STAFF, lambda w: Call("GET", "/api/v1/events", params={"after": 0}, stream=True), "own"
+    ),
+    # the hall's call display (issue 7): the terminal account runs it; numbers and counts only
+    ("GET", "/api/v1/display"): Row(
+        frozenset({"terminal", "supervisor", "admin"}),
+        lambda w: Call("GET", "/api/v1/display"),
+        "own",
+    ),
+    ("GET", "/api/v1/display/events"): Row(
+        frozenset({"terminal", "supervisor", "admin"}),
+        lambda w: Call("GET", "/api/v1/display/events", params={"after": 0}, stream=True),
+        "own",
     ),
     # operations: public on purpose (probes and Prometheus scrape without a token)
     ("GET", "/healthz"): Row(None, lambda w: Call("GET", "/healthz"), "n/a"),

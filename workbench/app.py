@@ -16,6 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from screens.base import DeskModal, DeskScreen
+from screens.board import BoardScreen
 from screens.commands import ScreenCommands
 from screens.conflicts import OutboxScreen
 from screens.help import HelpScreen
@@ -31,6 +32,8 @@ from workbench.settings import WorkbenchSettings
 __all__ = ["WorkbenchApp"]
 
 IDLE_CHECK_SECONDS = 5.0
+BOARD_ROLES = frozenset({"supervisor", "admin"})
+"""Roles that land on the supervisor board (the server refuses it to everyone else)."""
 
 
 def _g(key: str, action: str, name: str, *, show: bool = False) -> Binding:
@@ -105,7 +108,12 @@ class WorkbenchApp(App[None]):
     # -- screens -------------------------------------------------------------------------
 
     def open_main(self) -> None:
-        self.switch_screen(MainScreen())
+        """The screen a role works on: the board for supervisors and admins, else the desk."""
+        me = self.service.me
+        if me is not None and me.role in BOARD_ROLES:
+            self.switch_screen(BoardScreen())
+        else:
+            self.switch_screen(MainScreen())
 
     @property
     def logged_in(self) -> bool:

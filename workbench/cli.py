@@ -1,5 +1,6 @@
-"""Provides the `workbench` command: the clerk's TUI (no subcommand, or `tui`), demo, serve,
-seed, simulate, verify-chain, export-audit, verify-export, backup, restore and openapi."""
+"""Provides the `workbench` command: the clerk's TUI (no subcommand, or `tui`), web, display,
+demo, serve, seed, simulate, verify-chain, export-audit, verify-export, backup, restore and
+openapi."""
 
 from __future__ import annotations
 
@@ -225,19 +226,103 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
+    import os
+    import tempfile
+
     from workbench.settings import SettingsError, load_settings
 
     overrides: dict[str, object] = {}
     if getattr(args, "server", None):
         overrides["server_url"] = args.server
+    if getattr(args, "no_keyring", False):
+        overrides["keyring"] = False
+    scratch: tempfile.TemporaryDirectory[str] | None = None
+    if getattr(args, "browser", False):
+        # A browser session of `workbench web`: no keyring, and a data directory of its own
+        # (platformdirs reads XDG_DATA_HOME), so neither the serving machine's last login nor
+        # its outbox, nor another browser's, is reachable from this page.
+        scratch = tempfile.TemporaryDirectory(prefix="workbench-web-")
+        os.environ["XDG_DATA_HOME"] = scratch.name
+        overrides["keyring"] = False
+        overrides["outbox_path"] = Path(scratch.name) / "outbox.sqlite3"
     try:
         settings = load_settings(**overrides)
     except SettingsError as exc:
         print(f"workbench: {exc}", file=sys.stderr)
         return 2
     from workbench.app import WorkbenchApp
+    from workbench.credentials import CredentialStore
+    from workbench.services import DeskService
 
-    WorkbenchApp(settings).run()
+    service = None
+    if not settings.keyring:
+        service = DeskService(settings, credentials=CredentialStore(memory_only=True))
+    try:
+        WorkbenchApp(settings, service=service).run()
+    finally:
+        if scratch is not None:
+            scratch.cleanup()
+    return 0
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    from workbench.i18n import set_language, t
+    from workbench.settings import SettingsError, load_settings
+    from workbench.web import serve_web
+
+    overrides: dict[str, object] = {"server_url": args.server} if args.server else {}
+    try:
+        settings = load_settings(**overrides)
+    except SettingsError as exc:
+        print(f"workbench web: {exc}", file=sys.stderr)
+        return 2
+    set_language(settings.language)
+    serve_web(
+        host=args.host,
+        port=args.port,
+        server_url=settings.server_url,
+        public_url=args.public_url,
+        title=t("web.title"),
+    )
+    return 0
+
+
+def cmd_display(args: argparse.Namespace) -> int:
+    import getpass
+    import os
+
+    from workbench.settings import SettingsError, load_settings
+
+    overrides: dict[str, object] = {"server_url": args.server} if args.server else {}
+    try:
+        settings = load_settings(**overrides)
+    except SettingsError as exc:
+        print(f"workbench display: {exc}", file=sys.stderr)
+        return 2
+    password = os.environ.get("WORKBENCH_DISPLAY_PASSWORD")
+    if password is None:
+        if not sys.stdin.isatty():
+            print(
+                "workbench display: set WORKBENCH_DISPLAY_PASSWORD (no terminal to ask on)",
+                file=sys.stderr,
+            )
+            return 2
+        password = getpass.getpass(f"Password of {args.user} on {settings.server_url}: ")
+    from workbench.announcer import Announcer
+    from workbench.display_app import DisplayApp
+    from workbench.display_feed import DisplayFeed
+
+    feed = DisplayFeed(
+        settings.server_url, hall=args.hall, ca_file=settings.ca_file, calls=args.calls
+    )
+    announcer = Announcer() if args.voice else None
+    DisplayApp(
+        feed,
+        username=args.user,
+        password=password,
+        language=args.language or settings.language,
+        announcer=announcer,
+    ).run()
     return 0
 
 
@@ -251,7 +336,55 @@ def build_parser() -> argparse.ArgumentParser:
 
     tui = commands.add_parser("tui", help="the clerk's workbench (the default)")
     tui.add_argument("--server", metavar="URL", help="the hall's API server")
+    tui.add_argument(
+        "--no-keyring",
+        action="store_true",
+        help="keep the session token in memory only (no keyring, no session to resume)",
+    )
+    tui.add_argument(
+        "--browser",
+        action="store_true",
+        help=argparse.SUPPRESS,  # run by `workbench web` for each browser session
+    )
     tui.set_defaults(run=cmd_tui)
+
+    web = commands.add_parser(
+        "web", help="serve the workbench to browsers (textual-serve; each session logs in)"
+    )
+    web.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    web.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
+    web.add_argument("--server", metavar="URL", help="the hall's API server")
+    web.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the address browsers use, when not http://HOST:PORT (behind a proxy)",
+    )
+    web.set_defaults(run=cmd_web)
+
+    display = commands.add_parser(
+        "display", help="the hall's call display (numbers and windows; no personal data)"
+    )
+    display.add_argument("--server", metavar="URL", help="the hall's API server")
+    display.add_argument(
+        "--hall", metavar="CODE", help="hall code (admins only; default: the account's hall)"
+    )
+    display.add_argument(
+        "--user",
+        default="terminal01",
+        help="display account: the terminal account, a supervisor or an admin "
+        "(password from $WORKBENCH_DISPLAY_PASSWORD, else asked)",
+    )
+    display.add_argument(
+        "--voice",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="announce each call with espeak-ng where installed (default: on)",
+    )
+    display.add_argument(
+        "--language", choices=("zh", "en"), help="screen and voice language (default: settings)"
+    )
+    display.add_argument("--calls", type=int, default=8, help="recent calls shown (default: 8)")
+    display.set_defaults(run=cmd_display)
 
     serve = commands.add_parser("serve", help="run the reference backend")
     _add_database(serve)

@@ -43,11 +43,22 @@ def _warn_once(reason: str) -> None:
 class CredentialStore:
     """Keeps one token per account (`server_url|username`) for the workbench."""
 
-    def __init__(self, backend: KeyringBackend | None = None, *, service: str = SERVICE) -> None:
+    def __init__(
+        self,
+        backend: KeyringBackend | None = None,
+        *,
+        service: str = SERVICE,
+        memory_only: bool = False,
+    ) -> None:
+        """`memory_only`: never touch the OS keyring (a browser session of `workbench web`
+        must not read or write the keyring of the machine serving it)."""
         self.service = service
-        self._backend: KeyringBackend | None = backend or keyring.get_keyring()
         self._memory: dict[str, str] = {}
         self.warning: str | None = None
+        self._backend: KeyringBackend | None = None
+        if memory_only:
+            return
+        self._backend = backend or keyring.get_keyring()
         if not _usable(self._backend):
             self._fall_back(f"keyring backend {type(self._backend).__name__} keeps nothing")
 

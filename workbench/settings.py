@@ -62,6 +62,10 @@ class WorkbenchSettings(BaseSettings):
     """A PEM file with the hall's own certificate authority, trusted besides the public ones."""
     outbox_path: Path = Field(default_factory=default_outbox_path)
     """SQLite file holding changes not yet confirmed by the server."""
+    keyring: bool = True
+    """Keep the session token in the OS keyring, so a restart can resume the session; false:
+    memory only, nothing read from or written to the keyring (each `workbench web` browser
+    session runs this way)."""
 
     @field_validator("server_url")
     @classmethod

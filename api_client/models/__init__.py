@@ -184,3 +184,13 @@ __all__ += [
     "MergeResult",
     "UnmergeRequest",
 ]
+
+# The hall's call display: numbers, windows and counts only (issue 7).
+from api_client.models.display import (  # noqa: E402
+    DisplayBoard,
+    DisplayCall,
+    DisplayQueue,
+    DisplayWindow,
+)
+
+__all__ += ["DisplayBoard", "DisplayCall", "DisplayQueue", "DisplayWindow"]

@@ -24,7 +24,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, CursorResult, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from backend.event_log import begin_events, flush_events, pending_events
 from backend.problems import StorageUnavailable
@@ -63,7 +63,13 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         immediate = connection.get_execution_options().get("sqlite_immediate", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # straight on the driver: this runs for every transaction
+        statement = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+        dbapi_connection: Any = connection.connection.dbapi_connection
+        try:
+            dbapi_connection.execute(statement)
+        except sqlite3.Error as exc:  # wrapped as SQLAlchemy would (busy: a clean 503)
+            raise DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
 
 
 def make_engine(url: str, *, busy_timeout_ms: int = 10_000) -> Engine:

@@ -20,6 +20,9 @@ from backend.queue import apply_action, call_next, issue_ticket, list_tickets, l
 from backend.routes.common import Clerk, Idempotent, IfMatch, Staff, State, Terminal, parse_if_match
 
 router = APIRouter(prefix="/api/v1", tags=["tickets"])
+# `/tickets/{ticket}/{action}` would swallow every other `/tickets/{ticket}/<word>` route; the
+# app includes this router after all the others.
+actions_router = APIRouter(prefix="/api/v1", tags=["tickets"])
 
 
 def _etag(ticket: dict[str, Any]) -> dict[str, str]:
@@ -178,7 +181,7 @@ def _require_ticket_hall(conn: Connection, principal: Principal, ticket_id: int)
         principal.require_hall(hall_id)
 
 
-@router.post(
+@actions_router.post(
     "/tickets/{ticket}/{action}",
     response_model=Ticket,
     responses={403: {}, 404: {}, 409: {}, 412: {}, 422: {}},

@@ -1,0 +1,97 @@
+"""Provides the hall call display's endpoints: `GET /api/v1/display` (the snapshot) and
+`GET /api/v1/display/events` (its ticket events as Server-Sent Events).
+
+Who may read them: the self-service terminal account (the display runs in the waiting room, on
+the same kind of unattended machine as the ticket terminal), supervisors and admins. Clerks and
+the portal have no use for them. An admin may name another hall with `?hall=`; everyone else
+gets their own hall. The stream is not `/api/v1/events`: that one is staff-only and its ticket
+events may carry a clerk's note; this one passes on only number, window and service item.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from api_client.models import DisplayBoard
+from backend.auth import Principal, require_roles
+from backend.display import display_board, display_events, display_hall
+from backend.routes.common import State
+from backend.routes.events import RETRY_MS, _head, _json_default, _start
+
+router = APIRouter(prefix="/api/v1", tags=["display"])
+
+DisplayReader = Annotated[Principal, Depends(require_roles("terminal", "supervisor", "admin"))]
+HallCode = Annotated[
+    str | None,
+    Query(max_length=32, description="Hall code (admins only; default: the caller's hall)."),
+]
+BATCH = 500
+
+
+@router.get(
+    "/display",
+    response_model=DisplayBoard,
+    responses={403: {}, 404: {}},
+    summary="The hall call display's snapshot: latest calls and waiting counts, no personal data",
+)
+async def display(
+    principal: DisplayReader,
+    state: State,
+    hall: HallCode = None,
+    limit: Annotated[int, Query(ge=1, le=50, description="How many latest calls.")] = 8,
+) -> dict[str, Any]:
+    hall_id = await state.db.read(display_hall, principal, hall)
+    return await state.db.read(display_board, hall_id, state.clock.now(), limit)
+
+
+@router.get(
+    "/display/events",
+    summary="The display's live ticket events (Server-Sent Events); resume with Last-Event-ID",
+    response_class=EventSourceResponse,
+    responses={200: {"content": {"text/event-stream": {}}}, 401: {}, 403: {}, 404: {}, 422: {}},
+)
+async def display_stream(
+    request: Request,
+    principal: DisplayReader,
+    state: State,
+    hall: HallCode = None,
+    last_event_id: str | None = Header(default=None, alias="Last-Event-ID", max_length=20),
+    after: int | None = Query(default=None, ge=0, le=2**62, description="Start after this seq."),
+) -> EventSourceResponse:
+    hall_id = await state.db.read(display_hall, principal, hall)
+    hall_code = hall or principal.hall_code
+    start = _start(last_event_id, after)
+    if start is None:
+        start = await state.db.read(_head)
+
+    async def stream() -> AsyncIterator[ServerSentEvent]:
+        state.stream_clients += 1
+        try:
+            yield ServerSentEvent(comment="connected", retry=RETRY_MS)
+            last = start
+            while True:
+                rows = await state.db.read(display_events, hall_id, hall_code, last, BATCH)
+                for row in rows:
+                    last = row["seq"]
+                    yield ServerSentEvent(
+                        data=json.dumps(row, default=_json_default, ensure_ascii=False),
+                        event=row["type"],
+                        id=str(row["seq"]),
+                    )
+                if len(rows) < BATCH:
+                    if await request.is_disconnected():
+                        return
+                    await state.notifier.wait_at_most(state.settings.sse_poll_seconds)
+        finally:
+            state.stream_clients -= 1
+
+    return EventSourceResponse(
+        stream(),
+        ping=int(state.settings.sse_heartbeat_seconds),
+        headers={"Cache-Control": "no-store"},
+    )
