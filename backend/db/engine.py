@@ -178,19 +178,38 @@ class Database:
         self.is_sqlite = is_sqlite
         self._readers = ThreadPoolExecutor(read_threads, thread_name_prefix="db-read")
         self._writer = GroupCommitWriter(self._run_batch, threads=1 if is_sqlite else 8)
+        # inline: one connection kept for the event loop's reads and writes (they run one at a
+        # time there), which saves a pool check-out and check-in per request
+        self._loop_connection: Connection | None = None
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn(connection, *args)` in a read transaction on the reader pool."""
         if self.inline:
-            return self._run_read(fn, args)
+            return self._on_loop_connection(self._read_on, fn, args)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, self._run_read, fn, args)
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn(connection, *args)` in one write transaction; commit unless it raises."""
         if self.inline:
-            return self._run_write(fn, args)
+            return self._on_loop_connection(self._write_on, fn, args)
         return await asyncio.wrap_future(self._writer.submit(fn, args))
+
+    def _on_loop_connection(
+        self,
+        run: Callable[[Connection, Callable[..., T], tuple[Any, ...]], T],
+        fn: Callable[..., T],
+        args: tuple[Any, ...],
+    ) -> T:
+        if self._loop_connection is None:
+            self._loop_connection = self.engine.connect()
+        try:
+            return run(self._loop_connection, fn, args)
+        except OperationalError as exc:
+            # a storage fault may leave the connection unusable: the next request opens anew
+            self._loop_connection.close()
+            self._loop_connection = None
+            raise _storage_problem(exc) from exc
 
     def run_read(self, fn: Callable[..., T], *args: Any) -> T:
         """Synchronous `read`, for commands and tests outside an event loop."""
@@ -202,22 +221,32 @@ class Database:
 
     def _run_read(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         try:
-            with self.engine.connect() as conn, conn.begin():
-                return fn(conn, *args)
+            with self.engine.connect() as conn:
+                return self._read_on(conn, fn, args)
         except OperationalError as exc:
             raise _storage_problem(exc) from exc
 
     def _run_write(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         try:
             with self.engine.connect() as conn:
-                conn.execution_options(sqlite_immediate=True)
-                with conn.begin():
-                    begin_events(conn)
-                    result = fn(conn, *args)
-                    flush_events(conn)
-                    return result
+                return self._write_on(conn, fn, args)
         except OperationalError as exc:
             raise _storage_problem(exc) from exc
+
+    @staticmethod
+    def _read_on(conn: Connection, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        conn.execution_options(sqlite_immediate=False)
+        with conn.begin():
+            return fn(conn, *args)
+
+    @staticmethod
+    def _write_on(conn: Connection, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        conn.execution_options(sqlite_immediate=True)
+        with conn.begin():
+            begin_events(conn)
+            result = fn(conn, *args)
+            flush_events(conn)
+            return result
 
     def _run_batch(self, batch: list[WriteRequest]) -> None:
         """Run several writes in one transaction, each in its own savepoint, and commit once.
@@ -250,6 +279,9 @@ class Database:
                 request.future.set_exception(error)
 
     def close(self) -> None:
+        if self._loop_connection is not None:
+            self._loop_connection.close()
+            self._loop_connection = None
         self._readers.shutdown(wait=True)
         self._writer.close()
         self.engine.dispose()

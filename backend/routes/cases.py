@@ -27,7 +27,7 @@ from backend.cases import (
 from backend.idempotency import Outcome
 from backend.problems import PreconditionFailed, PreconditionRequired
 from backend.routes.common import (
-    Clerk,
+    ClerkChange,
     Idempotent,
     IfMatch,
     Portal,
@@ -114,7 +114,9 @@ async def cases_list(
     responses={204: {"description": "No unassigned online case waits."}, 403: {}},
     summary="Claim the next unassigned online case",
 )
-async def claim_next(principal: Clerk, idem: Idempotent) -> Any:
+async def claim_next(idem: ClerkChange) -> Any:
+    principal = idem.principal
+
     def handler(conn: Connection, now: Any) -> Outcome:
         case = claim_next_case(
             conn,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
 
 from backend.auth import Principal, current_principal, require_roles
 from backend.idempotency import IdempotentRequest, idempotent_request
@@ -19,6 +19,17 @@ Supervisor = Annotated[Principal, Depends(require_roles("supervisor", "admin"))]
 Terminal = Annotated[Principal, Depends(require_roles("terminal", "admin"))]
 Portal = Annotated[Principal, Depends(require_roles("portal", "admin"))]
 Idempotent = Annotated[IdempotentRequest, Depends(idempotent_request)]
+
+
+async def clerk_change(request: Request) -> IdempotentRequest:
+    """`Clerk` and `Idempotent` in one dependency, for the claim routes (the busiest): FastAPI
+    charges tens of microseconds for each sub-dependency it solves."""
+    principal = await current_principal(request)
+    principal.require("clerk")
+    return await idempotent_request(request, principal)
+
+
+ClerkChange = Annotated[IdempotentRequest, Depends(clerk_change)]
 
 IF_MATCH_DOC = 'The version the change is based on, as an ETag (`"3"`); stale gets 412.'
 

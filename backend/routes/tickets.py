@@ -17,7 +17,16 @@ from backend.cases import decode_cursor, encode_cursor
 from backend.catalogue import hall_rules
 from backend.idempotency import Outcome
 from backend.queue import apply_action, call_next, issue_ticket, list_tickets, local_day
-from backend.routes.common import Clerk, Idempotent, IfMatch, Staff, State, Terminal, parse_if_match
+from backend.routes.common import (
+    Clerk,
+    ClerkChange,
+    Idempotent,
+    IfMatch,
+    Staff,
+    State,
+    Terminal,
+    parse_if_match,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["tickets"])
 # `/tickets/{ticket}/{action}` would swallow every other `/tickets/{ticket}/<word>` route; the
@@ -109,7 +118,9 @@ async def tickets_list(
     responses={204: {"description": "Nobody waits for this window."}, 403: {}, 404: {}, 409: {}},
     summary="Call the next ticket for a window",
 )
-async def call_next_ticket(window: str, principal: Clerk, idem: Idempotent) -> Any:
+async def call_next_ticket(window: str, idem: ClerkChange) -> Any:
+    principal = idem.principal
+
     def handler(conn: Connection, now: Any) -> Outcome:
         ticket = call_next(
             conn,
