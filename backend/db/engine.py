@@ -257,12 +257,17 @@ class Database:
         outcomes: list[tuple[WriteRequest, Any, BaseException | None]] = []
         try:
             with self.engine.connect() as conn:
-                conn.execution_options(sqlite_immediate=True)
-                with conn.begin():
-                    begin_events(conn)
-                    for request in batch:
-                        outcomes.append(_run_in_savepoint(conn, request))
-                    flush_events(conn)
+                if len(batch) == 1:  # alone: its own transaction, no savepoint round trips
+                    outcomes.append(
+                        (batch[0], self._write_on(conn, batch[0].fn, batch[0].args), None)
+                    )
+                else:
+                    conn.execution_options(sqlite_immediate=True)
+                    with conn.begin():
+                        begin_events(conn)
+                        for request in batch:
+                            outcomes.append(_run_in_savepoint(conn, request))
+                        flush_events(conn)
         except OperationalError as exc:
             problem = _storage_problem(exc)
             for request in batch:
