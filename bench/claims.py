@@ -57,6 +57,7 @@ class Run:
     latencies: list[float]
     doubles: int
     server_cpu: float = 0.0  # CPU seconds the API process(es) used for the claims
+    database_cpu: float = 0.0  # CPU seconds of the PostgreSQL server processes meanwhile
 
     @property
     def cpu_ms_per_claim(self) -> float:
@@ -99,6 +100,21 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time so far of every PostgreSQL server process on this machine (Linux /proc);
+    0 when none runs (SQLite). Processes that ended meanwhile are not counted."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                total += cpu_seconds(int(entry.name))
+        except OSError:
+            continue
+    return total
 
 
 def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
@@ -155,6 +171,7 @@ def api_run(databases: Databases, instances: int, clerks: int, per_clerk: int) -
         results = Results()
 
         cpu_before = sum(cpu_seconds(server.pid) for server in servers)
+        database_before = postgres_cpu_seconds()
 
         async def load() -> float:
             started = time.perf_counter()
@@ -174,6 +191,7 @@ def api_run(databases: Databases, instances: int, clerks: int, per_clerk: int) -
 
         seconds = asyncio.run(load())
         server_cpu = sum(cpu_seconds(server.pid) for server in servers) - cpu_before
+        database_cpu = postgres_cpu_seconds() - database_before
     finally:
         for server in servers:
             server.terminate()
@@ -185,7 +203,7 @@ def api_run(databases: Databases, instances: int, clerks: int, per_clerk: int) -
         raise AssertionError(
             f"{claims} claims for {clerks * per_clerk} tickets: {results.statuses}"
         )
-    return Run(clerks, claims, seconds, results.latencies, doubles, server_cpu)
+    return Run(clerks, claims, seconds, results.latencies, doubles, server_cpu, database_cpu)
 
 
 def bare_sql_run(databases: Databases, claims: int) -> Run:
@@ -227,6 +245,8 @@ def summarise(label: str, runs: list[Run]) -> tuple[str, float]:
     )
     if runs[0].server_cpu:
         line += f" {statistics.median(r.cpu_ms_per_claim for r in runs):>8.2f}"
+        database = statistics.median(r.database_cpu / r.claims * 1000 for r in runs)
+        line += f" {database:>8.2f}" if database else f" {'':>8}"
 
     return line, rate
 
@@ -251,7 +271,7 @@ def main() -> None:
     )
     print(
         f"{'':<26} {'claims/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'doubles':>7} "
-        f"{'API CPU ms/claim':>8}"
+        f"{'API CPU':>8} {'DB CPU':>8}  (CPU: ms per claim, all API processes / PostgreSQL)"
     )
     try:
         bare_line, bare_rate = summarise(
