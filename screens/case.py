@@ -27,10 +27,12 @@ from api_client.models import (
     ApproveDecision,
     Case,
     ChecklistRow,
+    DocumentFacts,
     MaterialVerification,
     RejectDecision,
     SupplementDecision,
     SupplementItem,
+    SupplementReceivedDecision,
     TransferDecision,
     WithdrawDecision,
 )
@@ -45,9 +47,13 @@ from screens.case_text import (
 )
 from screens.conflicts import ConflictDialog
 from screens.dialogs import ChoiceDialog, NoticeDialog, PromptDialog, RejectDialog
+from screens.facts_dialog import FactsDialog
+from screens.merge import merge_bindings, open_merge_candidates, open_merge_history
+from screens.merge_text import merge_lines
 from screens.widgets.banners import OfflineBanner, UndoBar
 from screens.widgets.key_bar import KeyBar
 from workbench.i18n import language, t
+from workbench.merging import MergeSubject
 from workbench.outbox import EntryState, OutboxEntry
 from workbench.services import PersonalData
 from workbench.store import Snapshot
@@ -62,6 +68,7 @@ DECISIONS = (
     "approve",
     "transfer",
     "withdraw",
+    "supplement_received",
 )
 REJECT_REASONS = (
     "not_in_remit",
@@ -73,7 +80,7 @@ REJECT_REASONS = (
     "document_expired",
     "no_authorisation",
 )
-CHECKLIST_WIDTHS = {"material": 34, "required": 14, "status": 11, "provided": 18, "findings": 30}
+CHECKLIST_WIDTHS = {"material": 34, "required": 16, "status": 11, "provided": 20, "findings": 22}
 MARKS = {
     "original": ("provided", "original"),
     "copy": ("provided", "copy"),
@@ -90,6 +97,17 @@ def _b(key: str, action: str, name: str, *, show: bool = True) -> Binding:
     )
 
 
+def _b2(key: str, action: str, name: str) -> Binding:
+    """A binding whose label and tooltip live in the `clerk2` table of the catalogue."""
+    return Binding(
+        key,
+        action,
+        f"clerk2.key_{name}",
+        tooltip=f"clerk2.tip_{name}",
+        id=name.replace("_", "-"),
+    )
+
+
 class CaseScreen(DeskScreen):
     """One case, for verification and decision."""
 
@@ -103,10 +121,13 @@ class CaseScreen(DeskScreen):
         _b("o", "mark('owed')", "mark_owed"),
         _b("0", "mark('not_applicable')", "mark_na", show=False),
         _b("n", "note", "note", show=False),
+        _b2("i", "facts", "facts"),
         _b("d", "decide", "decide"),
+        _b2("r", "supplement_received", "supplement_received"),
         _b("v", "reveal", "reveal"),
         _b("f7", "save_notice", "save_notice", show=False),
         _b("f8", "print_notice", "print_notice", show=False),
+        *merge_bindings(candidates="M", history="h"),
     ]
 
     class Loaded(Message):
@@ -207,11 +228,13 @@ class CaseScreen(DeskScreen):
         if limit is not None and limit.status is not None:
             variable = f"clock-{limit.status.replace('_', '-')}"
             left = limit.working_days_left
-            clock = f"  [b ${variable}]{t('clock.' + limit.status)}[/]"
+            clock = f"  │  [b ${variable}]{t('clock.' + limit.status)}[/]"
             if limit.deadline:
-                clock += f" {t('case.deadline', date=limit.deadline.isoformat(), days=left)}"
+                key = "clerk2.deadline_one" if left == 1 else "case.deadline"
+                clock += f" · {t(key, date=limit.deadline.isoformat(), days=left)}"
+        # two lines, always: the case and its state; the applicant and the clock
         return (
-            f"[b $accent]{case.number}[/]  {name}  │  {t('status.case.' + case.status)}  │  "
+            f"[b $accent]{case.number}[/]  {name}  │  [b]{t('status.case.' + case.status)}[/]\n"
             f"{applicant} {id_number}  │  {t('channel.' + case.channel)}{clock}"
         )
 
@@ -286,6 +309,7 @@ class CaseScreen(DeskScreen):
             )
         if len(lines) == 1:
             lines.append(f"[dim]{t('case.no_decisions')}[/]")
+        lines.extend(merge_lines(case))
         return "\n".join(lines)
 
     def translate(self) -> None:
@@ -319,12 +343,14 @@ class CaseScreen(DeskScreen):
         verification = MaterialVerification(status=status, provided_as=provided_as, note=row.note)
         self._queue_mark(row, verification)
 
-    def _queue_mark(self, row: ChecklistRow, verification: MaterialVerification) -> None:
+    def _queue_mark(
+        self, row: ChecklistRow, verification: MaterialVerification, *, advance: bool = True
+    ) -> None:
         self.local[row.material] = verification.status
         if self.case is not None:
             self._fill_checklist(self.case)
             table = self.query_one("#checklist", DataTable)
-            if table.cursor_row < table.row_count - 1:
+            if advance and table.cursor_row < table.row_count - 1:
                 table.move_cursor(row=table.cursor_row + 1)
         self.send_mark(row.material, verification)
 
@@ -356,6 +382,31 @@ class CaseScreen(DeskScreen):
             return
         self.look_up_e_licence(row)
 
+    def action_facts(self) -> None:
+        """Type the facts printed on the selected material (the checks run on them)."""
+        row = self._selected_row()
+        if row is None or self.case is None:
+            return
+        name = row.name if self._zh() else row.name_en
+
+        def typed(facts: DocumentFacts | None) -> None:
+            if facts is None or self.case is None:
+                return
+            provided_as = row.provided_as if row.status == "provided" else None
+            licence = row.e_licence.id if row.e_licence and provided_as == "e_licence" else None
+            if provided_as is None or (provided_as == "e_licence" and licence is None):
+                provided_as = "original"  # the clerk holds the paper
+            verification = MaterialVerification(
+                status="provided",
+                provided_as=provided_as,
+                e_licence_id=licence,
+                note=row.note,
+                document=facts,
+            )
+            self._queue_mark(row, verification, advance=False)
+
+        self.app.push_screen(FactsDialog(name, row.document), typed)
+
     # -- decisions -----------------------------------------------------------------------
 
     def action_decide(self) -> None:
@@ -375,6 +426,23 @@ class CaseScreen(DeskScreen):
 
     def decide_withdraw(self) -> None:
         self._submit(WithdrawDecision(decision="withdraw"))
+
+    def decide_supplement_received(self) -> None:
+        assert self.case is not None
+        if self.case.status != "supplement_requested":
+            self.notify(t("clerk2.not_awaiting"), severity="warning")
+            return
+        self._submit(SupplementReceivedDecision(decision="supplement_received"))
+
+    def action_supplement_received(self) -> None:
+        if self.case is not None:
+            self.decide_supplement_received()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "supplement_received":
+            awaiting = self.case is not None and self.case.status == "supplement_requested"
+            return True if awaiting else None
+        return True
 
     def decide_supplement(self) -> None:
         assert self.case is not None
@@ -459,6 +527,15 @@ class CaseScreen(DeskScreen):
     def action_reveal(self) -> None:
         self.reveal()
 
+    def action_merge_candidates(self) -> None:
+        if self.case is not None:
+            subject = MergeSubject(case_id=self.case.id, label=self.case.number)
+            open_merge_candidates(self, subject)
+
+    def action_merge_history(self) -> None:
+        label = self.case.number if self.case is not None else None
+        open_merge_history(self, self.case_id, label, on_undone=self.load_case)
+
     def action_back(self) -> None:
         self.app.pop_screen()
 
@@ -485,7 +562,13 @@ class CaseScreen(DeskScreen):
 
     @work(exclusive=True, group="case-load", exit_on_error=False)
     async def load_case(self) -> None:
-        case = await self.service.open_case(self.case_id)
+        body = self.query_one("#case-body")
+        body.loading = self.case is None  # a reload keeps the case on screen
+        try:
+            case = await self.service.open_case(self.case_id)
+        finally:
+            if body.is_attached:
+                body.loading = False
         self.post_message(self.Loaded(case))
 
     @work(group="case-mark", exit_on_error=False)

@@ -22,6 +22,10 @@ def _zh() -> bool:
     return language() == "zh"
 
 
+def _days(n: int) -> str:
+    return t("clerk2.day_one") if n == 1 else t("guide.days", n=n)
+
+
 def guideline_text(item: ServiceItem | None) -> str:
     if item is None:
         return t("case.no_guideline")
@@ -30,8 +34,8 @@ def guideline_text(item: ServiceItem | None) -> str:
     lines = [
         f"[b]{name}[/b]",
         f"{t('guide.department')}: {department}",
-        f"{t('guide.promised')}: {t('guide.days', n=item.promised_days)}",
-        f"{t('guide.statutory')}: {t('guide.days', n=item.statutory_days)}",
+        f"{t('guide.promised')}: {_days(item.promised_days)}",
+        f"{t('guide.statutory')}: {_days(item.statutory_days)}",
         f"{t('guide.fee')}: {t('guide.free') if not item.fee_yuan else f'¥{item.fee_yuan:.2f}'}",
         "",
         f"[b]{t('guide.materials')}[/b]",

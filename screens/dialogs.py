@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -87,9 +87,13 @@ class ChoiceDialog(DeskModal[str | None]):
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
 
-    def on_key(self, event: object) -> None:
-        key = getattr(event, "character", None) or ""
+    def on_key(self, event: events.Key) -> None:
+        key = event.character or ""
         if key.isdigit() and 1 <= int(key) <= min(9, len(self.options)):
+            # the digit is spent here: once this dialog is gone it must not also reach the
+            # screen below (on the case screen "1" would mark a material "original")
+            event.stop()
+            event.prevent_default()
             self.dismiss(self.options[int(key) - 1][0])
 
     @on(OptionList.OptionSelected)

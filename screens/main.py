@@ -23,12 +23,14 @@ from api_client.models.tickets import TicketAction
 from screens.base import DeskScreen
 from screens.case import CaseScreen
 from screens.dialogs import AlarmDialog, ChoiceDialog, ConfirmDialog, PromptDialog
+from screens.merge import ask_merge_history, merge_bindings, open_merge_candidates
 from screens.widgets.banners import OfflineBanner, UndoBar
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.visitor_panel import VisitorPanel
-from screens.widgets.work_list import WorkListTable
+from screens.widgets.work_list import WorkListTable, freeze_long_lived
 from workbench.i18n import language, t
+from workbench.merging import MergeSubject
 from workbench.store import Snapshot
 
 __all__ = ["OUTCOMES", "PAUSE_REASONS", "MainScreen"]
@@ -69,6 +71,7 @@ class MainScreen(DeskScreen):
         _b("v", "reveal", "reveal"),
         _b("z", "pause", "pause"),
         _b("f12", "alarm", "alarm"),
+        *merge_bindings(candidates="m", history="h"),
     ]
 
     class Changed(Message):
@@ -214,6 +217,8 @@ class MainScreen(DeskScreen):
             return (
                 selected is not None and selected.kind == "ticket" and selected.status == "parked"
             )
+        if action == "merge_candidates":
+            return self._merge_subject() is not None
         if action == "reveal":
             snap = self.service.session.store.snapshot if self.service.session else None
             has_case = snap is not None and snap.current_case is not None
@@ -345,6 +350,18 @@ class MainScreen(DeskScreen):
         if reason:
             self.pause_window(reason)
 
+    def _merge_subject(self) -> MergeSubject | None:
+        snap = self.service.session.store.snapshot if self.service.session else None
+        return MergeSubject.of(self.service.current_ticket, snap.current_case if snap else None)
+
+    def action_merge_candidates(self) -> None:
+        if (subject := self._merge_subject()) is not None:
+            open_merge_candidates(self, subject)
+
+    def action_merge_history(self) -> None:
+        row = self.table.selected
+        ask_merge_history(self, row.number if row is not None and row.kind == "case" else "")
+
     def action_alarm(self) -> None:
         window = self.service.window
         if window is None:
@@ -374,7 +391,13 @@ class MainScreen(DeskScreen):
 
     @work(exclusive=True, group="load", exit_on_error=False)
     async def load_work_list(self) -> None:
-        await self.service.load_work_list()
+        table = self.table
+        table.loading = not table.order  # a reload keeps the list on screen
+        try:
+            await self.service.load_work_list()
+        finally:
+            table.loading = False
+        freeze_long_lived()
         self.post_message(self.Changed())
 
     @work(exclusive=True, group="events", exit_on_error=False)

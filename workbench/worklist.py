@@ -160,7 +160,12 @@ class WorkList:
             if row.status not in OPEN_CASES:
                 return False
             if row.assignee is None:
-                return row.status == "submitted" and row.channel == "online"
+                # only what this window could claim (claim-next serves the window's items)
+                return (
+                    row.status == "submitted"
+                    and row.channel == "online"
+                    and (not self.service_items or row.service_item in self.service_items)
+                )
             return row.assignee == self.username
         if row.status in FINISHED_TICKETS or self.window is None:
             return False
@@ -225,12 +230,14 @@ class WorkList:
         if p.get("clock") == "paused":
             clock = "paused"
         assignee = p.get("assignee", old.assignee if old else None)
+        # a material's event carries the material's status, not the case's
+        status = p.get("status") if "material" not in p else None
         row = WorkRow(
             key=key,
             kind="case",
             id=int(event.subject_id),
             number=str(p.get("number", old.number if old else "")),
-            status=str(p.get("status", old.status if old else "")),
+            status=str(status or (old.status if old else "")),
             channel=str(p.get("channel", old.channel if old else "online")),
             service_item=str(p.get("service_item", old.service_item if old else "")),
             priority=None,

@@ -8,15 +8,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from rich.cells import cell_len
+from textual import work
 from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from api_client.errors import ApiError
 from api_client.models import Case, Ticket
+from workbench import merging
 from workbench.i18n import language, t
+from workbench.merging import MergeSubject
 from workbench.services import DeskService, PersonalData
 
 __all__ = ["VisitorPanel", "duration"]
+
+LABEL_CELLS = 10
 
 
 def duration(start: datetime | None, end: datetime) -> str:
@@ -40,10 +47,13 @@ class VisitorPanel(Static):
     revealed: reactive[PersonalData | None] = reactive(None)
     pause_reason: reactive[str | None] = reactive(None)
     alarm_at: reactive[str | None] = reactive(None)
+    merge_candidates: reactive[int] = reactive(0)
+    """Open cases that may be the same matter as the visitor's (the quiet merge marker)."""
 
     def __init__(self, service: DeskService, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.service = service
+        self._merge_key: tuple[object, ...] | None = None
 
     def on_mount(self) -> None:
         self.border_title = t("visitor.title")
@@ -56,6 +66,35 @@ class VisitorPanel(Static):
     def watch_ticket(self, old: Ticket | None, new: Ticket | None) -> None:
         if old is None or new is None or old.id != new.id:
             self.revealed = None
+        self._check_merges()
+
+    def watch_case(self) -> None:
+        self._check_merges()
+
+    def _check_merges(self) -> None:
+        """Look for merge candidates again when the visitor, or the case in hand, changes."""
+        ticket, case = self.ticket, self.case
+        key = (
+            (ticket.id, ticket.status) if ticket else None,
+            (case.id, case.version) if case else None,
+        )
+        if key == self._merge_key:
+            return
+        self._merge_key = key
+        subject = MergeSubject.of(ticket, case)
+        if subject is None:
+            self.merge_candidates = 0
+        else:
+            self.look_for_merges(subject, key)
+
+    @work(exclusive=True, group="merge-marker", exit_on_error=False)
+    async def look_for_merges(self, subject: MergeSubject, key: tuple[object, ...]) -> None:
+        try:
+            found = await merging.candidates(self.service, subject)
+        except ApiError:
+            return  # only a hint: the m key asks again and says what is wrong
+        if key == self._merge_key:
+            self.merge_candidates = sum(1 for c in found.items if c.blocked is None)
 
     def _item(self, code: str) -> str:
         item = self.service.service_items.get(code)
@@ -64,10 +103,15 @@ class VisitorPanel(Static):
         return item.name if language() == "zh" else item.name_en
 
     def _line(self, label: str, value: str | Content, style: str = "") -> Content:
-        return Content.assemble(
-            (f"{label:<10}" if language() == "en" else f"{label}  ", "dim"),
-            value if isinstance(value, Content) else (value, style),
-        )
+        """`label  value`, the value wrapped under itself (not under the label), so every value
+        starts in the same column in both languages (wide characters count two cells)."""
+        indent = max(LABEL_CELLS, cell_len(label) + 2)
+        content = value if isinstance(value, Content) else Content.styled(value, style)
+        width = max(10, (self.content_region.width or 40) - indent)
+        parts = content.wrap(width) or [Content("")]
+        lines = [Content.assemble((label + " " * (indent - cell_len(label)), "dim"), parts[0])]
+        lines.extend(Content.assemble(" " * indent, part) for part in parts[1:])
+        return Content("\n").join(lines)
 
     def render(self) -> Content:
         lines: list[Content] = []
@@ -98,6 +142,9 @@ class VisitorPanel(Static):
                 if ticket.serving_started_at
                 else self._line(t("visitor.serving"), "-")
             )
+        if self.merge_candidates:
+            lines.append(Content(""))
+            lines.append(Content.styled(t("merge.marker", n=self.merge_candidates), "bold $accent"))
         case = self.case
         if case is not None:
             lines.append(Content(""))

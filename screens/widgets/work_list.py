@@ -1,47 +1,55 @@
-"""Provides `WorkListTable`: the live work list, keyed by row, updated cell by cell.
+"""Provides `WorkListTable`: the live work list, a line-API widget that renders only what shows.
 
-`sync(rows)` diffs the wanted rows against what is shown: new rows are added, gone rows
-removed, changed cells updated in place, all inside `app.batch_update()`; the order is restored
-with `sort` only when it changed, and the cursor stays on the row it was on.
+The rows live in plain Python (`order`, a list of row keys, and `shown`, the rows by key);
+`render_line` formats a row only when it comes into view and caches its line until the row
+changes, so a list of thousands of rows under a flood of updates costs a sort and a few dozen
+lines per repaint, never a rebuild. `sync(rows)` swaps in the new order, keeps the cursor on the
+row it was on (by key) and leaves the scroll position alone, and repaints only the lines whose
+rows changed when the order did not.
 """
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import ClassVar
 
-from rich.text import Text
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
 from textual.message import Message
-from textual.widgets import DataTable
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from workbench.i18n import language, t
 from workbench.services import DeskService
 from workbench.worklist import WorkRow
 
-__all__ = ["COLUMNS", "WorkListTable"]
+__all__ = ["COLUMNS", "WorkListTable", "freeze_long_lived", "waited"]
 
 COLUMNS = ("number", "channel", "item", "priority", "status", "waited", "clock")
 WIDTHS = {
     "number": 21,
     "channel": 9,
-    "item": 30,
+    "item": 26,
     "priority": 8,
     "status": 11,
-    "waited": 8,
-    "clock": 9,
+    "waited": 12,
+    "clock": 10,
 }
+PADDING = 1
+TOTAL_WIDTH = sum(WIDTHS.values()) + 2 * PADDING * len(COLUMNS)
 CLOCK_VARIABLE = {
     "on_track": "clock-on-track",
     "due_soon": "clock-due-soon",
     "overdue": "clock-overdue",
     "paused": "clock-paused",
 }
-
-
-class KeyedText(Text):
-    """A cell that remembers its row key (used to restore the list's order)."""
-
-    row_key: str = ""
 
 
 def waited(since: datetime | None, now: datetime) -> str:
@@ -53,40 +61,283 @@ def waited(since: datetime | None, now: datetime) -> str:
     return t("time.hours", h=minutes // 60, m=minutes % 60)
 
 
-class WorkListTable(DataTable[Text]):
+def fit(text: str, width: int) -> str:
+    """`text` cut (with an ellipsis) or padded to exactly `width` cells; wide characters count
+    two, so Chinese lines up."""
+    if cell_len(text) > width:
+        text = set_cell_size(text, width - 1) + "…"
+    return set_cell_size(text, width)
+
+
+def freeze_long_lived() -> None:
+    """Collect once, then move everything alive out of the cyclic collector's sight.
+
+    Called once the work list is loaded: the catalogue, the list and the libraries' own objects
+    live as long as the screen, and a full collection that walked them (every few seconds under
+    a flood of updates) stalled the screen for 100-150 ms. New objects are collected as usual;
+    the work list thaws everything again when it goes (`on_unmount`), so what was frozen can
+    still be collected once it is garbage.
+    """
+    gc.collect()
+    gc.freeze()
+
+
+@dataclass
+class _Line:
+    """A formatted row: the row it shows, the minute its wait times were counted in, and the
+    finished lines for each (row style, horizontal scroll, width) it was drawn with."""
+
+    row: WorkRow
+    minute: int
+    strip: Strip
+    views: dict[tuple[str, int, int], Strip] = field(default_factory=dict)
+
+
+class WorkListTable(ScrollView, can_focus=True):
     """This window's waiting tickets and online cases in one list."""
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "choose", "Choose", show=False),
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home", "first", "First", show=False),
+        Binding("end", "last", "Last", show=False),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "work-list--header",
+        "work-list--cursor",
+        "work-list--even-row",
+        "work-list--odd-row",
+    }
+
+    DEFAULT_CSS = """
+    WorkListTable {
+        background: $surface;
+        color: $foreground;
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .work-list--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+            & > .work-list--header {
+                background-tint: $foreground 5%;
+            }
+        }
+        &:dark > .work-list--even-row {
+            background: $surface-darken-1 40%;
+        }
+        & > .work-list--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        & > .work-list--even-row {
+            background: $surface-lighten-1 50%;
+        }
+        & > .work-list--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+    }
+    """
+
     class Chosen(Message):
-        """The clerk pressed Enter on a row."""
+        """The clerk pressed Enter on a row (or clicked the highlighted one)."""
 
         def __init__(self, row: WorkRow) -> None:
             super().__init__()
             self.row = row
 
+    class RowHighlighted(Message):
+        """The cursor moved to another row (`row` is None when the list is empty)."""
+
+        def __init__(self, row: WorkRow | None) -> None:
+            super().__init__()
+            self.row = row
+
     def __init__(self, service: DeskService, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(id=id)
         self.service = service
         self.shown: dict[str, WorkRow] = {}
-        self.cells: dict[str, tuple[str, ...]] = {}
         self.order: list[str] = []
-        self.minute = 0
+        self.cursor_row = 0
+        self._lines: dict[str, _Line] = {}
 
-    def on_mount(self) -> None:
-        for column in COLUMNS:
-            self.add_column(t(f"list.{column}"), key=column, width=WIDTHS[column])
+    # -- what the screen asks ------------------------------------------------------------
 
-    def translate(self) -> None:
-        for column in COLUMNS:
-            self.columns[column].label = Text(t(f"list.{column}"))  # type: ignore[index]
-        self.cells.clear()
-        self.sync(list(self.shown.values()), force=True)
+    @property
+    def row_count(self) -> int:
+        return len(self.order)
 
     @property
     def selected(self) -> WorkRow | None:
-        if self.row_count == 0:
+        if not self.order:
             return None
-        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
-        return self.shown.get(str(row_key.value))
+        return self.shown.get(self.order[min(self.cursor_row, len(self.order) - 1)])
+
+    def get_row_index(self, key: str) -> int:
+        """The position of the row with `key` (ValueError when it is not shown)."""
+        return self.order.index(key)
+
+    def translate(self) -> None:
+        """Forget every formatted line (language or theme changed) and repaint."""
+        self._lines.clear()
+        self.refresh()
+
+    def on_unmount(self) -> None:
+        gc.unfreeze()
+
+    def on_focus(self, event: events.Focus) -> None:
+        self._forget_views()
+
+    def on_blur(self, event: events.Blur) -> None:
+        self._forget_views()
+
+    def _forget_views(self) -> None:
+        for line in self._lines.values():
+            line.views.clear()
+        self.refresh()
+
+    def sync(self, rows: Sequence[WorkRow], *, force: bool = False) -> None:
+        """Show exactly `rows`, in this order; repaint only what changed."""
+        selected = self.selected
+        order = [row.key for row in rows]
+        wanted = {row.key: row for row in rows}
+        if force:
+            self._lines.clear()
+        if not force and order == self.order and wanted == self.shown:
+            return
+        changed = [key for key, row in wanted.items() if self.shown.get(key) is not row]
+        reordered = order != self.order
+        self.shown = wanted
+        self.order = order
+        for key in [k for k in self._lines if k not in wanted]:
+            del self._lines[key]
+        if selected is not None and selected.key in wanted:
+            self.cursor_row = order.index(selected.key)
+        else:
+            self.cursor_row = max(0, min(self.cursor_row, len(order) - 1))
+        self.virtual_size = Size(TOTAL_WIDTH, len(order) + 1)
+        if force or reordered:
+            self.refresh()
+        else:
+            positions = {key: index for index, key in enumerate(order)}
+            for key in changed:
+                self.refresh_line(positions[key] + 1)
+        now = self.selected
+        if now is not selected and (now is None or selected is None or now.key != selected.key):
+            self.post_message(self.RowHighlighted(now))
+
+    def move_cursor(self, *, row: int, scroll: bool = True) -> None:
+        if not self.order:
+            return
+        row = max(0, min(row, len(self.order) - 1))
+        if row != self.cursor_row:
+            old = self.cursor_row
+            self.cursor_row = row
+            self.refresh_line(old + 1)
+            self.refresh_line(row + 1)
+            self.post_message(self.RowHighlighted(self.selected))
+        if scroll:
+            self._scroll_to_cursor()
+
+    def _scroll_to_cursor(self) -> None:
+        visible = max(1, self.scrollable_content_region.height - 1)
+        top = int(self.scroll_y)
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False)
+        elif self.cursor_row >= top + visible:
+            self.scroll_to(y=self.cursor_row - visible + 1, animate=False)
+
+    # -- keys and mouse ------------------------------------------------------------------
+
+    def _page(self) -> int:
+        return max(1, self.scrollable_content_region.height - 2)
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(row=self.cursor_row - 1)
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(row=self.cursor_row + 1)
+
+    def action_page_up(self) -> None:
+        self.move_cursor(row=self.cursor_row - self._page())
+
+    def action_page_down(self) -> None:
+        self.move_cursor(row=self.cursor_row + self._page())
+
+    def action_first(self) -> None:
+        self.move_cursor(row=0)
+
+    def action_last(self) -> None:
+        self.move_cursor(row=len(self.order) - 1)
+
+    def action_choose(self) -> None:
+        row = self.selected
+        if row is not None:
+            self.post_message(self.Chosen(row))
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y < 1:
+            return
+        index = int(self.scroll_y) + offset.y - 1
+        if index >= len(self.order):
+            return
+        if index == self.cursor_row:
+            self.action_choose()
+        else:
+            self.move_cursor(row=index, scroll=False)
+
+    # -- drawing -------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        if y == 0:
+            return self._fitted(self._header(), "work-list--header", scroll_x, width)
+        index = scroll_y + y - 1
+        if index >= len(self.order):
+            if index == 0 and not self.loading:
+                empty = Strip([Segment(" " + t("clerk2.list_empty"), Style(dim=True))])
+                return empty.crop(scroll_x, scroll_x + width).extend_cell_length(width)
+            return Strip.blank(width, self.rich_style)
+        line = self._line(self.order[index])
+        if index == self.cursor_row:
+            component = "work-list--cursor"
+        else:
+            component = "work-list--odd-row" if index % 2 else "work-list--even-row"
+        view = (component, scroll_x, width)
+        strip = line.views.get(view)
+        if strip is None:
+            strip = line.views[view] = self._fitted(line.strip, component, scroll_x, width)
+        return strip
+
+    def _fitted(self, strip: Strip, component: str, scroll_x: int, width: int) -> Strip:
+        style = self.get_component_rich_style(component)
+        strip = strip.crop(scroll_x, scroll_x + width).apply_style(style)
+        return strip.extend_cell_length(width, style)
+
+    def _header(self) -> Strip:
+        pad = " " * PADDING
+        segments = [Segment(pad + fit(t(f"list.{c}"), WIDTHS[c]) + pad) for c in COLUMNS]
+        return Strip(segments, TOTAL_WIDTH)
+
+    def _line(self, key: str) -> _Line:
+        row = self.shown[key]
+        now = self.service.clock()
+        minute = int(now.timestamp() // 60)
+        cached = self._lines.get(key)
+        if cached is not None and cached.row is row and cached.minute == minute:
+            return cached
+        line = self._lines[key] = _Line(row, minute, Strip(self._segments(row, now), TOTAL_WIDTH))
+        return line
 
     def _item_name(self, code: str) -> str:
         item = self.service.service_items.get(code)
@@ -94,86 +345,28 @@ class WorkListTable(DataTable[Text]):
             return code
         return item.name if language() == "zh" else item.name_en
 
-    def _clock(self, row: WorkRow) -> Text:
-        if row.clock is None:
-            return Text("")
-        variable = CLOCK_VARIABLE.get(row.clock)
-        colour = self.app.theme_variables.get(variable or "", "") if variable else ""
-        return Text(t(f"clock.{row.clock}"), style=f"bold {colour}".strip())
+    def _colour(self, variable: str) -> Style:
+        colour = self.app.theme_variables.get(variable, "")
+        return Style.parse(f"bold {colour}".strip())
 
-    def _texts(self, row: WorkRow, now: datetime) -> tuple[str, ...]:
+    def _segments(self, row: WorkRow, now: datetime) -> list[Segment]:
         priority = t(f"priority.{row.priority}") if row.priority else ""
-        status = t(f"status.{row.kind}.{row.status}")
-        return (
-            row.number,
-            t(f"channel.{row.channel}"),
-            self._item_name(row.service_item),
-            priority,
-            status,
-            waited(row.since, now),
-            row.clock or "",
-        )
-
-    def _cell(self, row: WorkRow, column: int, text: str) -> Text:
-        cell = self._styled(row, column, text)
-        cell.truncate(WIDTHS[COLUMNS[column]], overflow="ellipsis")
-        return cell
-
-    def _styled(self, row: WorkRow, column: int, text: str) -> Text:
-        if column == 0:
-            cell = KeyedText(text, style="bold")
-            cell.row_key = row.key
-            return cell
-        if column == 6:
-            return self._clock(row)
-        if column == 3 and text:
-            colour = self.app.theme_variables.get("priority", "")
-            return Text(text, style=f"bold {colour}".strip())
-        return Text(text)
-
-    def sync(self, rows: Sequence[WorkRow], *, force: bool = False) -> None:
-        """Show exactly `rows`, in this order, touching only what changed."""
-        now = self.service.clock()
-        wanted = {row.key: row for row in rows}
-        selected = self.selected
-        selected_key = selected.key if selected is not None else None
-        scroll_y = self.scroll_y
-        membership_changed = False
-        with self.app.batch_update():
-            for key in [k for k in self.shown if k not in wanted]:
-                self.remove_row(key)
-                del self.shown[key]
-                self.cells.pop(key, None)
-                membership_changed = True
-            minute = int(now.timestamp() // 60)
-            times_changed = force or minute != self.minute
-            self.minute = minute
-            for row in rows:
-                if not times_changed and self.shown.get(row.key) == row:
-                    continue
-                texts = self._texts(row, now)
-                old = self.cells.get(row.key)
-                if old is None or row.key not in self.shown:
-                    cells = [self._cell(row, i, text) for i, text in enumerate(texts)]
-                    self.add_row(*cells, key=row.key)
-                    membership_changed = True
-                else:
-                    for index, (before, after) in enumerate(zip(old, texts, strict=True)):
-                        if before != after or force:
-                            self.update_cell(row.key, COLUMNS[index], self._cell(row, index, after))
-                self.shown[row.key] = row
-                self.cells[row.key] = texts
-            order = [row.key for row in rows]
-            if membership_changed or order != self.order:
-                positions = {key: index for index, key in enumerate(order)}
-                self.sort("number", key=lambda cell: positions.get(cell.row_key, 0))
-                self.order = order
-                if selected_key is not None and selected_key in self.shown:
-                    self.move_cursor(row=self.get_row_index(selected_key), scroll=False)
-                self.scroll_y = scroll_y
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        row = self.shown.get(str(event.row_key.value))
-        if row is not None:
-            self.post_message(self.Chosen(row))
+        cells: list[tuple[str, Style | None]] = [
+            (row.number, Style(bold=True)),
+            (t(f"channel.{row.channel}"), None),
+            (self._item_name(row.service_item), None),
+            (priority, self._colour("priority") if priority else None),
+            (t(f"status.{row.kind}.{row.status}"), None),
+            (waited(row.since, now), None),
+            (
+                t(f"clock.{row.clock}") if row.clock else "",
+                self._colour(CLOCK_VARIABLE[row.clock]) if row.clock in CLOCK_VARIABLE else None,
+            ),
+        ]
+        pad = " " * PADDING
+        segments: list[Segment] = []
+        for column, (text, style) in zip(COLUMNS, cells, strict=True):
+            segments.append(Segment(pad))
+            segments.append(Segment(fit(text, WIDTHS[column]), style))
+            segments.append(Segment(pad))
+        return segments
