@@ -1,11 +1,19 @@
 """Provides the API client: the typed async `Client`, the live `EventStream` and the errors.
 
 The wire models live in `api_client.models`; the exception hierarchy in `api_client.errors`.
+The names below are loaded on first use (module `__getattr__`), so that importing a submodule
+such as `api_client.errors` does not pull in httpx, stamina and every wire model at once.
 """
 
-from api_client.client import Client, Mutation, MutationResult, RetryPolicy, tls_context
-from api_client.errors import ApiError
-from api_client.event_stream import ConnectionState, EventStream, ReconnectPolicy
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from api_client.client import Client, Mutation, MutationResult, RetryPolicy, tls_context
+    from api_client.errors import ApiError
+    from api_client.event_stream import ConnectionState, EventStream, ReconnectPolicy
 
 __all__ = [
     "ApiError",
@@ -18,3 +26,28 @@ __all__ = [
     "RetryPolicy",
     "tls_context",
 ]
+
+_HOMES = {
+    "ApiError": "api_client.errors",
+    "Client": "api_client.client",
+    "ConnectionState": "api_client.event_stream",
+    "EventStream": "api_client.event_stream",
+    "Mutation": "api_client.client",
+    "MutationResult": "api_client.client",
+    "ReconnectPolicy": "api_client.event_stream",
+    "RetryPolicy": "api_client.client",
+    "tls_context": "api_client.client",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -15,10 +15,10 @@ from textual.worker import Worker, WorkerState
 
 from screens.errors import describe_error
 from workbench.i18n import t
-from workbench.services import DeskService
 
 if TYPE_CHECKING:
     from workbench.app import WorkbenchApp
+    from workbench.services import DeskService
 
 __all__ = ["DeskModal", "DeskScreen", "report_failure"]
 

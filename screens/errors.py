@@ -1,24 +1,11 @@
-"""Provides `describe_error`: a failed call turned into a sentence a clerk can act on."""
+"""Provides `describe_error`: a failed call turned into a sentence a clerk can act on.
+
+The client's errors are imported on first use: this module is on the login screen's import
+path, which must not load httpx and the wire models before the first paint.
+"""
 
 from __future__ import annotations
 
-from api_client.errors import (
-    AccountLocked,
-    ApiError,
-    Conflict,
-    Forbidden,
-    InvalidCredentials,
-    InvalidTransition,
-    NotFound,
-    PreconditionFailed,
-    RateLimited,
-    RecallTooSoon,
-    RequestTimeout,
-    Unauthenticated,
-    Unavailable,
-    ValidationFailed,
-    WindowTaken,
-)
 from workbench.i18n import t
 
 __all__ = ["describe_error"]
@@ -26,6 +13,24 @@ __all__ = ["describe_error"]
 
 def describe_error(error: BaseException | None) -> str:
     """What went wrong and what to do about it, in the current language."""
+    from api_client.errors import (
+        AccountLocked,
+        ApiError,
+        Conflict,
+        Forbidden,
+        InvalidCredentials,
+        InvalidTransition,
+        NotFound,
+        PreconditionFailed,
+        RateLimited,
+        RecallTooSoon,
+        RequestTimeout,
+        Unauthenticated,
+        Unavailable,
+        ValidationFailed,
+        WindowTaken,
+    )
+
     if isinstance(error, RecallTooSoon):
         seconds = int(error.retry_after or 0)
         return t("error.recall_too_soon", seconds=seconds)

@@ -2,12 +2,16 @@
 
 With a token kept from an earlier run (keyring) it offers to resume that session. In the demo,
 the accounts are listed; choosing one fills the form.
+
+This is the first thing a clerk sees, so its module stays light: the client stack (httpx, the
+wire models, the keyring) is loaded by `WorkbenchApp.warm_up` after the first paint, and the
+resume offer appears once the keyring has been asked.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -16,20 +20,14 @@ from textual.containers import Center, Horizontal, Vertical
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from api_client.errors import (
-    AccountLocked,
-    ApiError,
-    InvalidCredentials,
-    NotFound,
-    Unavailable,
-    ValidationFailed,
-    WindowTaken,
-)
 from screens.base import DeskScreen
 from screens.errors import describe_error
 from screens.widgets.key_bar import KeyBar
 from workbench.i18n import t
-from workbench.services import load_last_login, save_last_login
+from workbench.last_login import load_last_login, save_last_login
+
+if TYPE_CHECKING:
+    from api_client.errors import ApiError
 
 __all__ = ["DemoAccount", "LoginScreen"]
 
@@ -56,6 +54,8 @@ class LoginScreen(DeskScreen):
         self.password_hint = password_hint
         self.last = load_last_login()
         self.values: dict[str, str] = {}
+        self.resume_user: str | None = None
+        """The user whose kept session F2 resumes (known once the keyring has answered)."""
 
     def compose(self) -> ComposeResult:
         values = self.values
@@ -66,15 +66,18 @@ class LoginScreen(DeskScreen):
             yield Static(t("app.title"), id="login-title")
             yield Static(t("login.subtitle"), id="login-subtitle")
             yield from self._field("server", values.get("server", self.server_url))
-            yield from self._field("user", values.get("user", last_user), "clerk01")
+            # placeholders that read as hints, never as a value already typed
+            user = values.get("user", last_user)
+            yield from self._field("user", user, t("login2.user_placeholder"))
             yield from self._field("password", values.get("password", ""), password=True)
             window = values.get("window", self.last.get("window", "") if last_user else "")
-            yield from self._field("window", window, "W01")
+            yield from self._field("window", window, t("login2.window_placeholder"))
             yield Label("", id="login-error", classes="form-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(t("login.submit"), variant="primary", id="login")
-            if self._resumable():
-                yield Static(t("login.resume_offer", user=last_user), id="resume-offer")
+            offer = Static(t("login.resume_offer", user=self.resume_user or ""), id="resume-offer")
+            offer.display = self.resume_user is not None
+            yield offer
             if self.accounts:
                 yield Label(t("login.demo", password=self.password_hint or ""), id="demo-title")
                 yield OptionList(
@@ -99,6 +102,7 @@ class LoginScreen(DeskScreen):
         user = self.query_one("#user", Input)
         target = self.query_one("#password", Input) if user.value else user
         self.call_after_refresh(target.focus)
+        self.call_after_refresh(self.offer_resume)
 
     def translate(self) -> None:
         self.values = {
@@ -109,17 +113,26 @@ class LoginScreen(DeskScreen):
         }
         super().translate()
 
-    def _resumable(self) -> bool:
+    @work(exclusive=True, group="login-resume", exit_on_error=False)
+    async def offer_resume(self) -> None:
+        """Once the desk is loaded (after the first paint), offer F2 if the keyring still
+        holds a session of the last user on this server."""
+        await self.desk.warm_up()
         user = self.last.get("username")
-        return bool(
+        if (
             user
             and self.last.get("server") == self.server_url
             and self.service.has_saved_session(self.server_url, user)
-        )
+        ):
+            self.resume_user = user
+            offer = self.query_one("#resume-offer", Static)
+            offer.update(t("login.resume_offer", user=user))
+            offer.display = True
+            self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "resume":
-            return self._resumable()
+            return self.resume_user is not None
         return True
 
     @on(OptionList.OptionSelected, "#demo-accounts")
@@ -141,41 +154,50 @@ class LoginScreen(DeskScreen):
 
     @on(Input.Submitted)
     def _next_field(self, event: Input.Submitted) -> None:
-        """Enter submits from the password or window field once user and password are typed;
-        otherwise it goes to the first field still empty (or the next one)."""
+        """Enter submits from the password or window field once server, user and password are
+        typed (the window may stay empty: a supervisor has none, and the server says when a
+        clerk needs one); otherwise the cursor goes to the first empty one, with the reason on
+        the form. From the server or user field, Enter goes on to the next field."""
         order = ["server", "user", "password", "window"]
         current = event.input.id or ""
         if current in ("password", "window"):
-            missing = self._first_missing()
-            if missing is None:
-                self.submit()
-            else:
-                self.query_one(f"#{missing}", Input).focus()
+            self.submit()
         elif current in order:
+            if not event.value.strip():
+                self._ask_for(current)
+                return
+            self._error("")
             self.query_one(f"#{order[order.index(current) + 1]}", Input).focus()
 
     def _first_missing(self) -> str | None:
-        for name in ("user", "password"):
+        for name in ("server", "user", "password"):
             if not self.query_one(f"#{name}", Input).value.strip():
                 return name
         return None
 
+    def _ask_for(self, field: str) -> None:
+        """Put the cursor in an empty required field and say why."""
+        self._error(t(f"login2.need_{field}"))
+        self.query_one(f"#{field}", Input).focus()
+
     @on(Button.Pressed, "#login")
     def submit(self) -> None:
+        missing = self._first_missing()
+        if missing is not None:
+            self._ask_for(missing)
+            return
         server = self.query_one("#server", Input).value.strip()
         user = self.query_one("#user", Input).value.strip()
         password = self.query_one("#password", Input).value
         window = self.query_one("#window", Input).value.strip().upper()
-        if not user or not password:
-            self._error(t("login.error.missing"))
-            return
         self._error(t("login.busy"), busy=True)
         self.login(server, user, password, window)
 
     def action_resume(self) -> None:
-        user = self.last.get("username", "")
+        if self.resume_user is None:
+            return
         self._error(t("login.busy"), busy=True)
-        self.resume(self.server_url, user)
+        self.resume(self.server_url, self.resume_user)
 
     def _error(self, message: str, *, busy: bool = False) -> None:
         label = self.query_one("#login-error", Label)
@@ -184,6 +206,9 @@ class LoginScreen(DeskScreen):
 
     @work(exclusive=True, group="login", exit_on_error=False)
     async def login(self, server: str, user: str, password: str, window: str) -> None:
+        await self.desk.warm_up()  # usually long done: the clerk was typing meanwhile
+        from api_client.errors import ApiError
+
         try:
             me = await self.service.login(server, user, password, window or None)
         except ApiError as error:
@@ -195,6 +220,9 @@ class LoginScreen(DeskScreen):
 
     @work(exclusive=True, group="login", exit_on_error=False)
     async def resume(self, server: str, user: str) -> None:
+        await self.desk.warm_up()
+        from api_client.errors import ApiError
+
         try:
             me = await self.service.resume(server, user)
         except ApiError as error:
@@ -207,6 +235,8 @@ class LoginScreen(DeskScreen):
 
     def _focus_for(self, error: ApiError) -> None:
         """Put the cursor where the fix goes: the window code, or the password to retype."""
+        from api_client.errors import InvalidCredentials, NotFound, ValidationFailed, WindowTaken
+
         window_problem = isinstance(error, WindowTaken | NotFound) or (
             isinstance(error, ValidationFailed)
             and "body.window" in {f.field for f in error.field_errors}
@@ -217,6 +247,15 @@ class LoginScreen(DeskScreen):
             self.query_one("#password", Input).focus()
 
     def _login_message(self, error: ApiError, server: str) -> str:
+        from api_client.errors import (
+            AccountLocked,
+            InvalidCredentials,
+            NotFound,
+            Unavailable,
+            ValidationFailed,
+            WindowTaken,
+        )
+
         if isinstance(error, InvalidCredentials):
             return t("login.error.credentials")
         if isinstance(error, AccountLocked):

@@ -26,8 +26,8 @@ from tests.test_cases_support import current, intake, new_person
 from tests.test_merge_support import SUBSISTENCE, uploads
 from tests.test_ui_flow import SIZE, issue, log_in, make_app
 from workbench.app import WorkbenchApp
+from workbench.last_login import LAST_LOGIN_FILE
 from workbench.locations import data_dir
-from workbench.services import LAST_LOGIN_FILE
 
 ENDLESS = frozenset({"events", "board-live"})
 """Worker groups that follow the stream for as long as their screen lives."""

@@ -27,7 +27,7 @@ from tests.conftest import Backend, key
 from tests.file_keyring import ENV as KEYRING_FILE_ENV
 from tests.file_keyring import FileKeyring
 from workbench.credentials import CredentialStore
-from workbench.services import save_last_login
+from workbench.last_login import save_last_login
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -1,14 +1,23 @@
 """Provides `WorkbenchApp`: the Textual app, thin: themes, languages, global keys, idle lock.
 
 Screens live in `screens/`, the hall behind `DeskService`; the app only wires them together.
+Start-up shows the login screen first: the client stack (httpx, the wire models, keyring) and
+the screens after login are imported when first needed, or in the background once the login
+screen is on screen (`warm_up`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import gc
+import importlib
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -16,18 +25,15 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from screens.base import DeskModal, DeskScreen
-from screens.board import BoardScreen
 from screens.commands import ScreenCommands
-from screens.conflicts import OutboxScreen
-from screens.help import HelpScreen
-from screens.lock import LockScreen
 from screens.login import DemoAccount, LoginScreen
-from screens.main import MainScreen
 from themes import APP_VARIABLES, DEFAULT_THEME, STYLESHEET, THEMES, theme_names
 from workbench import i18n
 from workbench.i18n import t
-from workbench.services import DeskService
-from workbench.settings import WorkbenchSettings
+
+if TYPE_CHECKING:
+    from workbench.services import DeskService
+    from workbench.settings import WorkbenchSettings
 
 __all__ = ["WorkbenchApp"]
 
@@ -65,9 +71,13 @@ class WorkbenchApp(App[None]):
         demo_accounts: Sequence[DemoAccount] = (),
         demo_password: str | None = None,
     ) -> None:
+        _freeze_startup_objects()
         super().__init__()
         self.settings = settings
-        self.service = service or DeskService(settings)
+        self._service = service
+        self._service_lock = threading.Lock()
+        self._warm: asyncio.Future[None] | None = None
+        self._hangup_loop: asyncio.AbstractEventLoop | None = None
         self.demo_accounts = list(demo_accounts)
         self.demo_password = demo_password
         self.last_input = time.monotonic()
@@ -81,6 +91,40 @@ class WorkbenchApp(App[None]):
             self._theme_warning = settings.theme
         i18n.set_language(settings.language)
         self._unlisten = i18n.add_listener(self._language_changed)
+
+    @property
+    def service(self) -> DeskService:
+        """The desk, made on first use: importing it loads the whole client stack."""
+        with self._service_lock:
+            if self._service is None:
+                from workbench.services import DeskService
+
+                self._service = DeskService(self.settings)
+            return self._service
+
+    def warm_up(self) -> asyncio.Future[None]:
+        """Load the client stack, the desk (keyring) and the screens after login in a
+        background thread, once; the future resolves when they are ready. The login screen
+        starts this after its first paint, so neither that paint nor typing waits for it."""
+        if self._warm is None:
+            loop = asyncio.get_running_loop()
+            ready: asyncio.Future[None] = loop.create_future()
+
+            def resolve() -> None:
+                if not ready.done():
+                    ready.set_result(None)
+
+            def load() -> None:
+                # a failure here shows again, with its message, where the desk is used
+                with contextlib.suppress(Exception):
+                    _import_after_login()
+                    _ = self.service
+                with contextlib.suppress(RuntimeError):  # the app has ended meanwhile
+                    loop.call_soon_threadsafe(resolve)
+
+            threading.Thread(target=load, name="warm-up", daemon=True).start()
+            self._warm = ready
+        return self._warm
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(APP_VARIABLES)
@@ -100,10 +144,32 @@ class WorkbenchApp(App[None]):
         )
         if self.settings.idle_lock_minutes > 0:
             self.set_interval(IDLE_CHECK_SECONDS, self._check_idle)
+        self._catch_hangup()
+
+    def _catch_hangup(self) -> None:
+        """A closed terminal (SIGHUP: the window or the tmux session went away) ends the app
+        the normal way, so that `workbench demo` stops its embedded backend and simulator and
+        removes its files, instead of being killed (or lingering where SIGHUP is ignored)."""
+        hangup = getattr(signal, "SIGHUP", None)
+        if hangup is None or self.is_headless:
+            return
+        if threading.current_thread() is not threading.main_thread():
+            return
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(hangup, self._hung_up)
+            self._hangup_loop = loop
+
+    def _hung_up(self) -> None:
+        self.exit(return_code=128 + int(signal.SIGHUP))
 
     async def on_unmount(self) -> None:
         self._unlisten()
-        await self.service.close()
+        if self._hangup_loop is not None:
+            self._hangup_loop.remove_signal_handler(signal.SIGHUP)
+            self._hangup_loop = None
+        if self._service is not None:
+            await self._service.close()
 
     # -- screens -------------------------------------------------------------------------
 
@@ -111,15 +177,21 @@ class WorkbenchApp(App[None]):
         """The screen a role works on: the board for supervisors and admins, else the desk."""
         me = self.service.me
         if me is not None and me.role in BOARD_ROLES:
+            from screens.board import BoardScreen
+
             self.switch_screen(BoardScreen())
         else:
+            from screens.main import MainScreen
+
             self.switch_screen(MainScreen())
 
     @property
     def logged_in(self) -> bool:
-        return self.service.me is not None
+        return self._service is not None and self._service.me is not None
 
     def action_help(self) -> None:
+        from screens.help import HelpScreen
+
         screen = self.screen
         if isinstance(screen, HelpScreen):
             return
@@ -127,6 +199,8 @@ class WorkbenchApp(App[None]):
         self.push_screen(HelpScreen(bindings, type(screen).__name__.removesuffix("Screen")))
 
     def action_outbox(self) -> None:
+        from screens.conflicts import OutboxScreen
+
         if self.logged_in and not isinstance(self.screen, OutboxScreen):
             self.push_screen(OutboxScreen())
 
@@ -136,6 +210,8 @@ class WorkbenchApp(App[None]):
             screen.undo()
 
     def action_lock(self) -> None:
+        from screens.lock import LockScreen
+
         if self.logged_in and not isinstance(self.screen, LockScreen):
             for screen in self.screen_stack:
                 if isinstance(screen, DeskScreen):
@@ -193,3 +269,33 @@ class WorkbenchApp(App[None]):
         idle = time.monotonic() - self.last_input
         if idle >= self.settings.idle_lock_minutes * 60:
             self.action_lock()
+
+
+_frozen = False
+
+
+def _freeze_startup_objects() -> None:
+    """Move everything imported so far out of the garbage collector's sight, once a process:
+    modules, classes and their caches live as long as the process, and without this every
+    full collection during start-up walks them all again (about 0.1 s of CPU here)."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.freeze()
+
+
+AFTER_LOGIN_MODULES = (
+    "workbench.services",
+    "screens.main",
+    "screens.case",
+    "screens.board",
+    "screens.conflicts",
+    "screens.help",
+    "screens.lock",
+)
+"""What the first screen after login needs: loaded by `warm_up` while the clerk types."""
+
+
+def _import_after_login() -> None:
+    for name in AFTER_LOGIN_MODULES:
+        importlib.import_module(name)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import tempfile
 import threading
 import time
@@ -125,9 +126,11 @@ def run_demo_tui(args: argparse.Namespace) -> int:
                 u for u in report.users if u[0] not in busy and u[1] in ("clerk", "supervisor")
             ]
             app = WorkbenchApp(workbench, demo_accounts=accounts, demo_password=DEMO_PASSWORD)
-            app.run()
-            print(
-                f"Demo stopped: {simulator.issued} tickets issued, {simulator.applications} "
-                f"online applications, {simulator.served} visitors served by simulated clerks."
-            )
-    return 0
+            app.run()  # returns on quit, and on SIGHUP when the terminal goes away
+            with contextlib.suppress(OSError):  # no terminal left to print to after a hang-up
+                print(
+                    f"Demo stopped: {simulator.issued} tickets issued, {simulator.applications} "
+                    f"online applications, {simulator.served} visitors served by simulated "
+                    "clerks."
+                )
+    return app.return_code or 0

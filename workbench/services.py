@@ -468,36 +468,5 @@ def _case_of(entry: OutboxEntry) -> int | None:
     return None
 
 
-# -- the last login (user name and window only; the token stays in the keyring) ------------
-
-LAST_LOGIN_FILE = "last-login.json"
-
-
-def load_last_login() -> dict[str, str]:
-    """`{"server", "username", "window"}` of the last successful login, or {}."""
-    import json
-
-    from workbench.locations import data_dir
-
-    path = data_dir() / LAST_LOGIN_FILE
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return (
-        {k: str(v) for k, v in data.items() if isinstance(v, str)} if isinstance(data, dict) else {}
-    )
-
-
-def save_last_login(server: str, username: str, window: str | None) -> None:
-    import json
-
-    from workbench.locations import data_dir
-
-    path = data_dir() / LAST_LOGIN_FILE
-    with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(
-            json.dumps({"server": server, "username": username, "window": window or ""}),
-            encoding="utf-8",
-        )
+# the last login (user name and window only; the token stays in the keyring) lives in
+# workbench.last_login, which the login screen reads before this module is loaded
