@@ -39,6 +39,7 @@ class EmbeddedServer:
             access_log=False,
             lifespan="on",
             timeout_graceful_shutdown=2,
+            timeout_keep_alive=int(settings.keep_alive_seconds),
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="backend", daemon=True)

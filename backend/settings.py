@@ -38,6 +38,9 @@ class BackendSettings(BaseSettings):
     """Requests with larger bodies are refused with 413."""
     sse_heartbeat_seconds: float = Field(default=15.0, gt=0)
     """Interval of the comment lines that keep event streams alive."""
+    keep_alive_seconds: float = Field(default=75.0, gt=0)
+    """How long an idle keep-alive connection stays open. Longer than clients keep theirs
+    (httpx: 5 s), so the server never closes a connection at the moment a client reuses it."""
     sse_poll_seconds: float = Field(default=1.0, gt=0)
     """How often a stream looks at the event table without being woken."""
     password_time_cost: int = Field(default=2, ge=1)

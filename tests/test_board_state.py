@@ -15,7 +15,7 @@ from api_client.models import Event
 from tests.conftest import Backend, key
 from tests.test_board_api import MIGRATION_REQUIRED, VALID, act, issue
 from tests.test_cases_support import MIGRATION, decided, intake, provide, set_today
-from workbench.board_state import IDLE_ALERT_SECONDS, BoardState
+from workbench.board_state import IDLE_ALERT_SECONDS, BoardState, QueueRow
 
 
 @pytest.fixture
@@ -72,6 +72,7 @@ def summary(state: BoardState, now: datetime) -> dict[str, Any]:
         item: (
             len(q.waiting),
             round(q.longest_wait(now) / 60),
+            round(q.average_wait(now) / 60),
             q.served_today,
             q.no_shows_today,
             q.level(now),
@@ -84,6 +85,7 @@ def summary(state: BoardState, now: datetime) -> dict[str, Any]:
         "queues": queues,
         "cases": {c.id: (c.assignee, c.deadline, c.clock(today)) for c in state.cases.values()},
         "alarms": sorted(state.alarms),
+        "no_shows": sorted(t.number for t in state.no_shows()),
         "ratings": (
             state.ratings.count,
             state.ratings.satisfied,
@@ -91,6 +93,30 @@ def summary(state: BoardState, now: datetime) -> dict[str, Any]:
         ),
         "trend": (trend.tickets, trend.called, [round(x) for x in trend.wait_total]),
     }
+
+
+def test_a_queue_keeps_its_longest_and_average_wait_as_tickets_come_and_go() -> None:
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    queue = QueueRow("GA-001", "GA-001", "GA-001", "GA", 0, 0, 15, 30)
+    joined: dict[int, datetime] = {}
+    moves = [(n, start + timedelta(minutes=n)) for n in range(1, 9)]
+    for ticket, at in moves:
+        queue.join(ticket, at)
+        joined[ticket] = at
+    for ticket in (1, 4, 2):  # the oldest leaves, one from the middle, the oldest again
+        queue.leave(ticket)
+        del joined[ticket]
+    queue.join(1, start)  # back in the queue with its first place (a reactivated no-show)
+    joined[1] = start
+    now = start + timedelta(minutes=30)
+    waits = [(now - at).total_seconds() for at in joined.values()]
+    assert queue.longest_wait(now) == max(waits) == 30 * 60
+    assert queue.average_wait(now) == pytest.approx(sum(waits) / len(waits))
+    queue.leave(1)
+    assert queue.longest_wait(now) == 30 * 60 - 3 * 60
+    for ticket in list(queue.waiting):
+        queue.leave(ticket)
+    assert (queue.longest_wait(now), queue.average_wait(now)) == (0.0, 0.0)
 
 
 async def assert_matches_fresh_snapshot(client: Client, state: BoardState, now: datetime) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.soak import fault_injection
+from bench.soak import fault_injection, load
 from tests.conftest import Backend, key
 
 pytestmark = pytest.mark.sqlite_only  # the soak harness seeds its own SQLite files
@@ -51,3 +51,15 @@ async def test_metrics_count_claims_replays_queues_and_streams(fresh_backend: Ba
     assert 'route="/api/v1/windows/{window}/call-next"} 1.0' in text
     assert 'workbench_queue_length{hall="DL-ZS",queue="tickets_waiting"} 2.0' in text
     assert "workbench_event_stream_clients 1.0" in text
+
+
+async def test_two_hundred_clerks_for_thirty_seconds(tmp_path: Path) -> None:
+    report = await load(tmp_path, clerks=200, seconds=30)
+    assert report.requests > 1000 and report.served > 100, report
+    assert report.double_claims == 0, report
+    assert report.lost == 0, report
+    assert report.chain_intact, report
+    server_errors = {status: n for status, n in report.errors.items() if status != 599}
+    assert not server_errors, report
+    # a transport error (a timeout under this load) may happen; it must stay exceptional
+    assert report.errors.get(599, 0) <= report.requests // 1000, report

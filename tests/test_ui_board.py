@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 from textual.worker import WorkerCancelled, WorkerFailed
@@ -20,9 +21,13 @@ from api_client import Client, EventStream
 from api_client.models import Event, Me
 from api_client.models.board import Board
 from screens.board import BoardScreen
+from screens.dialogs import ConfirmDialog, PromptDialog
 from screens.main import MainScreen
+from screens.merge_dialogs import MergeHistoryDialog
 from tests.conftest import Backend, key
 from tests.test_board_api import act, issue
+from tests.test_cases_support import current, intake, new_person
+from tests.test_merge_support import merge, ok, open_hall_case, paper, serve, uploads
 from tests.test_ui_flow import make_app
 from workbench.app import WorkbenchApp
 from workbench.board_service import BoardService
@@ -80,6 +85,13 @@ def text(screen: BoardScreen, selector: str) -> str:
     return str(screen.query_one(selector, Static).render())
 
 
+def shown(screen: BoardScreen, table: str, row: str) -> str:
+    """The line of `table` on screen (as the compositor gets it) that shows `row`'s key."""
+    widget = screen.query_one(f"#board-{table}", DataTable)
+    lines = [strip.text for strip in widget.render_lines(Region(0, 0, *widget.outer_size))]
+    return next((line for line in lines if f"{row} " in line), "")
+
+
 async def test_the_board_follows_the_hall_live(fresh_backend: Backend, tmp_path: Path) -> None:
     terminal = await fresh_backend.login("terminal01")
     clerk = await fresh_backend.login("clerk01", "W01")
@@ -95,11 +107,16 @@ async def test_the_board_follows_the_hall_live(fresh_backend: Backend, tmp_path:
         assert await until(pilot, lambda: cell(screen, "windows", "W01", "state") == "calling")
         assert cell(screen, "windows", "W01", "ticket") == ticket["number"]
         assert cell(screen, "queues", "GA-001", "waiting") == "0"
+        # what is drawn follows too (the tables re-render only the rows that changed)
+        assert "calling" in shown(screen, "windows", "W01")
+        assert ticket["number"] in shown(screen, "windows", "W01")
         await act(clerk, ticket["id"], "start")
         await act(clerk, ticket["id"], "finish", {"outcome": "completed"})
         assert await until(pilot, lambda: cell(screen, "windows", "W01", "served") == "1")
         assert cell(screen, "windows", "W01", "state") == "idle"
         assert cell(screen, "queues", "GA-001", "served") == "1"
+        assert ticket["number"] not in shown(screen, "windows", "W01")
+        assert "idle" in shown(screen, "windows", "W01")
 
         paused = await clerk2.post(
             "/api/v1/windows/W02/pause", json={"reason": "system trouble"}, headers=key()
@@ -251,6 +268,39 @@ async def test_a_supervisor_reactivates_a_no_show_and_closes_a_window(
     assert refused.status_code == 409
     await clerk.aclose()
     await terminal.aclose()
+
+
+async def test_a_supervisor_undoes_a_merge_from_the_board(
+    fresh_backend: Backend, tmp_path: Path
+) -> None:
+    portal = await fresh_backend.login("portal01")
+    kiosk = await fresh_backend.login("terminal01")
+    clerk = await fresh_backend.login("clerk05", "W05")
+    person = new_person()
+    online = await intake(portal, id_number=person, name="合并测试", uploads=uploads("id_card"))
+    ticket = await serve(kiosk, clerk, id_number=person, name="合并测试")
+    hall = await open_hall_case(clerk, ticket, materials=paper("application"))
+    await ok(await merge(clerk, online, hall), 201)
+    assert (await current(clerk, hall))["status"] == "merged"
+    app = make_app(fresh_backend, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await supervisor_logs_in(app, pilot)
+        await pilot.press("u")  # no case selected: it asks which
+        await settle(app, pilot)
+        assert isinstance(app.screen, PromptDialog)
+        await pilot.press(*online["number"], "enter")
+        await settle(app, pilot)
+        history = app.screen
+        assert isinstance(history, MergeHistoryDialog)
+        assert await until(pilot, lambda: bool(history.records))
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("enter")
+        assert await until(pilot, lambda: history.undone)
+    assert (await current(clerk, hall))["status"] != "merged"
+    for client in (portal, kiosk, clerk):
+        await client.aclose()
 
 
 async def test_a_clerk_never_gets_the_board(fresh_backend: Backend, tmp_path: Path) -> None:
@@ -463,6 +513,6 @@ def test_board_snapshot(snap_compare: Any, tmp_path: Path) -> None:
         screen = pilot.app.screen
         assert isinstance(screen, BoardScreen)
         screen.flashing = False  # a still picture: the alarm banner stays lit
-        await pilot.pause()
+        await pilot.pause(0.6)  # ... from the flash timer's next turn (every 0.5 s)
 
     assert snap_compare(_snapshot_app(tmp_path), run_before=ready, terminal_size=SIZE)

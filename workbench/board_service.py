@@ -24,6 +24,8 @@ from workbench.services import DeskService
 __all__ = ["ActionResult", "BoardService", "Outage"]
 
 ACTION_WAIT_SECONDS = 10.0
+YIELD_EVERY = 100
+"""Events handled in one go before the stream reader gives the event loop a turn."""
 
 
 @dataclass(frozen=True)
@@ -85,9 +87,15 @@ class BoardService:
             on_state=self._state_changed,
         )
         self.stream = stream
+        handled = 0
         try:
             async for event in stream:
                 on_event(event)
+                handled += 1
+                if handled % YIELD_EVERY == 0:
+                    # a backlog (a catch-up after a reconnect) is read without waiting on the
+                    # socket: let the screen paint and take keys in between
+                    await asyncio.sleep(0)
         finally:
             if self.stream is stream:
                 self.stream = None

@@ -45,7 +45,7 @@ Section = Literal["windows", "queues", "cases", "alerts", "ratings", "trend"]
 SECTIONS: tuple[Section, ...] = ("windows", "queues", "cases", "alerts", "ratings", "trend")
 
 
-@dataclass
+@dataclass(slots=True)  # thousands of them: no per-row __dict__ for the collector to walk
 class TicketRow:
     id: int
     number: str
@@ -110,18 +110,40 @@ class QueueRow:
     warning_minutes: int
     critical_minutes: int
     waiting: dict[int, datetime] = field(default_factory=dict)
-    """Waiting ticket id -> when it joined the queue."""
+    """Waiting ticket id -> when it joined the queue (change it through `join` and `leave`)."""
+    _joined_total: float = field(default=0.0, init=False, repr=False)
+    """Sum of the waiting tickets' join times (POSIX seconds): the average wait in O(1)."""
+    _oldest: datetime | None = field(default=None, init=False, repr=False)
+    """The earliest join time, or None when it must be looked for again."""
+
+    def join(self, ticket_id: int, at: datetime) -> None:
+        self.leave(ticket_id)
+        self.waiting[ticket_id] = at
+        self._joined_total += at.timestamp()
+        if self._oldest is not None and at < self._oldest:
+            self._oldest = at
+
+    def leave(self, ticket_id: int) -> None:
+        at = self.waiting.pop(ticket_id, None)
+        if at is None:
+            return
+        self._joined_total -= at.timestamp()
+        if not self.waiting:
+            self._joined_total = 0.0
+        if at == self._oldest:
+            self._oldest = None
 
     def longest_wait(self, now: datetime) -> float:
         if not self.waiting:
             return 0.0
-        return max(0.0, (now - min(self.waiting.values())).total_seconds())
+        if self._oldest is None:  # once per repaint at most: the oldest left
+            self._oldest = min(self.waiting.values())
+        return max(0.0, (now - self._oldest).total_seconds())
 
     def average_wait(self, now: datetime) -> float:
         if not self.waiting:
             return 0.0
-        total = sum((now - at).total_seconds() for at in self.waiting.values())
-        return max(0.0, total / len(self.waiting))
+        return max(0.0, now.timestamp() - self._joined_total / len(self.waiting))
 
     def level(self, now: datetime) -> str:
         longest = self.longest_wait(now)
@@ -219,6 +241,7 @@ class BoardState:
         self._alert_keys: set[str] = set()
         self._alerted_levels: dict[str, str] = {}
         self._overdue_seen: set[int] = set()
+        self._no_shows: set[int] = set()
         self.dirty: set[Section] = set(SECTIONS)
         self.events_applied = 0
         self.last_event_at: datetime | None = None
@@ -249,7 +272,9 @@ class BoardState:
             row.called_at = t.called_at
             self.tickets[t.id] = row
             if t.status == "waiting":
-                self._queue(t.service_item).waiting[t.id] = t.queued_at
+                self._queue(t.service_item).join(t.id, t.queued_at)
+            elif t.status == "no_show":
+                self._no_shows.add(t.id)
         for w in board.windows:
             window = WindowRow(
                 code=w.code,
@@ -320,6 +345,10 @@ class BoardState:
             and t.service_item not in window.service_items
         )
 
+    @property
+    def has_no_shows(self) -> bool:
+        return bool(self._no_shows)
+
     def waiting_tickets(self, item: str | None = None) -> list[TicketRow]:
         rows = [
             t
@@ -329,7 +358,7 @@ class BoardState:
         return sorted(rows, key=lambda t: t.queued_at)
 
     def no_shows(self) -> list[TicketRow]:
-        return [t for t in self.tickets.values() if t.status == "no_show"]
+        return [self.tickets[i] for i in self._no_shows if i in self.tickets]
 
     # -- events ----------------------------------------------------------------------------
 
@@ -365,7 +394,7 @@ class BoardState:
                 p.get("target_window"), event.at,
             )  # fmt: skip
             self.tickets[ticket_id] = ticket
-            self._queue(ticket.service_item).waiting[ticket_id] = event.at
+            self._queue(ticket.service_item).join(ticket_id, event.at)
             self.trend.tickets[self.trend.bucket(event.at)] += 1
             self.dirty.update(("queues", "trend"))
             return
@@ -378,7 +407,7 @@ class BoardState:
         status = str(p.get("status", ticket.status))
         was_waiting = ticket.status == "waiting"
         if was_waiting:
-            self._queue(ticket.service_item).waiting.pop(ticket_id, None)
+            self._queue(ticket.service_item).leave(ticket_id)
         if action in ("called", "call", "walk_in"):  # call next, or calling a chosen ticket
             if action != "walk_in":
                 bucket = self.trend.bucket(event.at)
@@ -408,7 +437,11 @@ class BoardState:
         if status in ("called", "serving") and ticket.window is not None:
             self._hold(ticket.window, ticket, event.at)
         if status == "waiting":
-            self._queue(ticket.service_item).waiting[ticket_id] = ticket.queued_at
+            self._queue(ticket.service_item).join(ticket_id, ticket.queued_at)
+        if status == "no_show":
+            self._no_shows.add(ticket_id)
+        else:
+            self._no_shows.discard(ticket_id)
         if status in ("done", "transferred"):
             del self.tickets[ticket_id]
         self.dirty.update(("queues", "windows"))
@@ -586,10 +619,13 @@ class BoardState:
             since = window.idle_since
             if since is None or window.activity != "idle":
                 continue
-            if (now - since).total_seconds() >= IDLE_ALERT_SECONDS and self.waiting_for(window):
+            key = f"idle:{window.code}:{since.isoformat()}"
+            if key in self._alert_keys or (now - since).total_seconds() < IDLE_ALERT_SECONDS:
+                continue
+            if self.waiting_for(window):
                 self._alert(
                     Alert(
-                        f"idle:{window.code}:{since.isoformat()}",
+                        key,
                         "idle",
                         now,
                         window.code,

@@ -45,6 +45,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=args.graceful_seconds,
+        timeout_keep_alive=int(settings.keep_alive_seconds),
     )
     return 0
 
