@@ -26,8 +26,10 @@ _WINDOW_BY_CODE = Prepared(
         windows.c.hall_id == bindparam("hall_id"), windows.c.code == bindparam("code")
     )
 )
-_ITEM_BY_CODE = select(service_items).where(
-    service_items.c.hall_id == bindparam("hall_id"), service_items.c.code == bindparam("code")
+_ITEM_BY_CODE = Prepared(
+    select(service_items).where(
+        service_items.c.hall_id == bindparam("hall_id"), service_items.c.code == bindparam("code")
+    )
 )
 _WINDOW_SERVES = select(window_items.c.window_id).where(
     window_items.c.window_id == bindparam("window_id"),
@@ -65,7 +67,7 @@ def window_by_code(conn: Connection, hall_id: int, code: str) -> Any:
 
 
 def service_item_by_code(conn: Connection, hall_id: int, code: str, *, field: str) -> Any:
-    row = conn.execute(_ITEM_BY_CODE, {"hall_id": hall_id, "code": code}).first()
+    row = _ITEM_BY_CODE.first(conn, {"hall_id": hall_id, "code": code})
     if row is None:
         raise InvalidInput(
             f"{field}: there is no service item {code!r} in this hall.",

@@ -198,8 +198,8 @@ def _applicant_id(conn: Connection, id_number: str | None, name: str | None) -> 
     )
 
 
-_WAITING_AHEAD = (
-    select(func.count())
+_WAITING_AHEAD = Prepared(
+    select(func.count().label("ahead"))
     .select_from(tickets)
     .where(
         tickets.c.hall_id == bindparam("hall_id"),
@@ -213,7 +213,7 @@ _WAITING_AHEAD = (
 
 def _waiting_ahead(conn: Connection, hall_id: int, item_id: int, day: Any, ticket_id: int) -> int:
     params = {"hall_id": hall_id, "item_id": item_id, "day": day, "ticket_id": ticket_id}
-    return int(conn.execute(_WAITING_AHEAD, params).scalar_one())
+    return int(_WAITING_AHEAD.first(conn, params).ahead)
 
 
 def _event_payload(ticket: dict[str, Any]) -> dict[str, Any]:
@@ -547,7 +547,10 @@ def _action_values(
 
 def _recall_values(conn: Connection, row: Any, now: datetime) -> dict[str, Any]:
     gap = int(hall_rules(conn, row.hall_id).get("recall_min_gap_seconds", 30))
-    last = row.recalled_at or row.called_at
+    # the latest announcement: a ticket called again (after reactivate or transfer) keeps the
+    # recalled_at of its earlier call
+    announced = [at for at in (row.called_at, row.recalled_at) if at is not None]
+    last = max(announced) if announced else None
     wait = gap - (now - last).total_seconds() if last is not None else 0
     if wait > 0:
         seconds = int(wait) + (1 if wait % 1 else 0)

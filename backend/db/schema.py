@@ -237,6 +237,8 @@ tickets = Table(
     Index("ix_tickets_waiting", "hall_id", "status", "day", "priority_weight", "queued_at"),
     Index("ix_tickets_appointments", "hall_id", "status", "day", "appointment_at"),
     Index("ix_tickets_day", "hall_id", "day"),
+    # a new ticket's "waiting ahead of you": counted in the index, not over the day's tickets
+    Index("ix_tickets_item_waiting", "hall_id", "day", "service_item_id", "status", "id"),
 )
 
 cases = Table(

@@ -365,6 +365,11 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_tickets_day", ["hall_id", "day"], unique=False)
         batch_op.create_index(
+            "ix_tickets_item_waiting",
+            ["hall_id", "day", "service_item_id", "status", "id"],
+            unique=False,
+        )
+        batch_op.create_index(
             "ix_tickets_waiting",
             ["hall_id", "status", "day", "priority_weight", "queued_at"],
             unique=False,
@@ -589,6 +594,7 @@ def downgrade() -> None:
     op.drop_table("window_items")
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.drop_index("ix_tickets_waiting")
+        batch_op.drop_index("ix_tickets_item_waiting")
         batch_op.drop_index("ix_tickets_day")
         batch_op.drop_index("ix_tickets_appointments")
 
