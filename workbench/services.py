@@ -304,9 +304,12 @@ class DeskService:
         ticket = self.current_ticket
         if ticket is None or ticket.status != "called":
             return 0.0
-        last = ticket.recalled_at or ticket.called_at
-        if last is None:
+        # the latest announcement, as the server counts it: a ticket called again (after a
+        # reactivate or a transfer) keeps the recalled_at of its earlier call
+        announced = [at for at in (ticket.called_at, ticket.recalled_at) if at is not None]
+        if not announced:
             return 0.0
+        last = max(announced)
         elapsed = ((now or self.clock()) - last).total_seconds()
         return max(0.0, RECALL_GAP_SECONDS - elapsed)
 
