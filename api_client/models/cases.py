@@ -262,10 +262,18 @@ class Case(ResponseModel):
         default_factory=list, description="Codes of materials still owed (容缺)."
     )
     merged_into: MergeLink | None = Field(
-        default=None, description="Set while the case is merged: the case that survived it."
+        default=None,
+        description=(
+            "Set while the case is merged: the case that survived it. On single-case answers; "
+            "lists always give null (a merged case's list row has status `merged`)."
+        ),
     )
     merged_from: list[MergeLink] = Field(
-        default_factory=list, description="Cases merged into this one (active merges only)."
+        default_factory=list,
+        description=(
+            "Cases merged into this one (active merges only). On single-case answers; lists "
+            "always give an empty list."
+        ),
     )
 
 
