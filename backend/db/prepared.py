@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 
 Processor = Callable[[Any], Any]
+_ABSENT = object()
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,8 @@ class _Compiled:
     sql: str
     names: tuple[str, ...]
     positional: bool
-    bind_processors: tuple[tuple[str, Processor], ...]
-    fixed: tuple[tuple[str, Any], ...]
+    # per parameter, in order: its name, its type's processor, its value when not given
+    plan: tuple[tuple[str, Processor | None, Any], ...]
     row_type: type[tuple[Any, ...]] | None
     result_processors: tuple[Processor | None, ...]
 
@@ -94,17 +95,13 @@ def _compile(statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...]) 
         raise ValueError("Prepared statements cannot compute Python-side column defaults")
     positional = bool(compiled.positional)
     names = tuple(compiled.positiontup) if positional else tuple(compiled.binds)
-    processors = []
-    # values written into the statement itself (`status == "waiting"`) travel as binds too
-    fixed = tuple(
-        (name, bind.effective_value)
-        for name, bind in compiled.binds.items()
-        if name not in keys and not bind.required
-    )
-    for name, bind in compiled.binds.items():
+    plan = []
+    for name in names:
+        bind = compiled.binds[name]
         process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-        if process is not None:
-            processors.append((name, process))
+        # values written into the statement itself (`status == "waiting"`) travel as binds too
+        fixed = name not in keys and not bind.required
+        plan.append((name, process, bind.effective_value if fixed else _ABSENT))
     row_type: Any = None
     result_processors: tuple[Processor | None, ...] = ()
     columns = list(getattr(statement, "selected_columns", ()))
@@ -118,8 +115,7 @@ def _compile(statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...]) 
         sql=compiled.string,
         names=names,
         positional=positional,
-        bind_processors=tuple(processors),
-        fixed=fixed,
+        plan=tuple(plan),
         row_type=row_type,
         result_processors=result_processors,
     )
@@ -131,14 +127,17 @@ def _row_type(labels: list[str]) -> Any:
 
 
 def _bind(compiled: _Compiled, params: Mapping[str, Any]) -> Any:
-    values = dict(compiled.fixed)
-    values.update(params)
-    for name, process in compiled.bind_processors:
-        if name in values:
-            values[name] = process(values[name])
+    values = []
+    for name, process, default in compiled.plan:
+        value = params.get(name, default)
+        if value is _ABSENT:
+            value = None
+        elif process is not None:
+            value = process(value)
+        values.append(value)
     if compiled.positional:
-        return tuple(values.get(name) for name in compiled.names)
-    return {name: values.get(name) for name in compiled.names}
+        return tuple(values)
+    return dict(zip(compiled.names, values, strict=True))
 
 
 def _run(conn: Connection, compiled: _Compiled, method: str, params: Any) -> Any:
