@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
@@ -58,6 +58,7 @@ class Outcome:
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    encoded: bytes | None = None  # the body as sent, once it has been encoded (and stored)
 
     def to_response(self, replayed: bool = False) -> Response:
         headers = dict(self.headers)
@@ -66,7 +67,7 @@ class Outcome:
         if self.body is None:
             return Response(status_code=self.status, headers=headers)
         return Response(
-            content=_encode(self.body),
+            content=self.encoded if self.encoded is not None else _encode(self.body),
             status_code=self.status,
             media_type="application/json",
             headers=headers,
@@ -133,6 +134,7 @@ class IdempotentRequest:
         if stored is not None:
             return stored, True
         outcome = handler(conn, now)
+        encoded = None if outcome.body is None else _encode(outcome.body)
         _KEY_INSERT.rowcount(
             conn,
             {
@@ -142,11 +144,11 @@ class IdempotentRequest:
                 "state": "done",
                 "status_code": outcome.status,
                 "response_headers": outcome.headers,
-                "response_body": None if outcome.body is None else _encode(outcome.body),
+                "response_body": encoded,
                 "created_at": now,
             },
         )
-        return outcome, False
+        return replace(outcome, encoded=encoded), False
 
     def _stored(self, conn: Connection, now: datetime) -> Outcome | None:
         row = _KEY_LOOKUP.first(conn, {"user_id": self.principal.user_id, "key": self.key})
@@ -166,7 +168,8 @@ class IdempotentRequest:
                 "use a new key for a new request."
             )
         body = None if row.response_body is None else json.loads(row.response_body)
-        return Outcome(row.status_code, body, dict(row.response_headers or {}))
+        headers = dict(row.response_headers or {})
+        return Outcome(row.status_code, body, headers, encoded=row.response_body)
 
 
 async def idempotent_request(
