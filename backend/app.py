@@ -82,6 +82,11 @@ def create_app(settings: BackendSettings | None = None, *, clock: Clock | None =
         version=API_VERSION,
         summary="The reference backend of the Intelligent Government Service Workbench.",
         lifespan=lifespan,
+        telemetry={
+            "tracing": settings.opentelemetry,
+            "metrics": settings.opentelemetry,
+            "logs": settings.opentelemetry,
+        },
     )
     app.state.metrics = metrics
     generate = app.openapi

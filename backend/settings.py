@@ -38,6 +38,10 @@ class BackendSettings(BaseSettings):
     """Requests with larger bodies are refused with 413."""
     sse_heartbeat_seconds: float = Field(default=15.0, gt=0)
     """Interval of the comment lines that keep event streams alive."""
+    opentelemetry: bool = False
+    """FastAPI's native OpenTelemetry instrumentation (traces, metrics, logs to the globally
+    configured providers). Off by default: Prometheus metrics and structured logs are built in,
+    and the per-request check of the providers costs time on every claim."""
     keep_alive_seconds: float = Field(default=75.0, gt=0)
     """How long an idle keep-alive connection stays open. Longer than clients keep theirs
     (httpx: 5 s), so the server never closes a connection at the moment a client reuses it."""
