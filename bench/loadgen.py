@@ -16,7 +16,7 @@ class Results:
     bodies: list[bytes] = field(default_factory=list)
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     status_line = await reader.readline()
     status = int(status_line.split()[1])
     length = 0
@@ -44,7 +44,7 @@ async def post_until_empty(
             ).encode()
             started = time.perf_counter()
             writer.write(request)
-            status, body = await _read_response(reader)
+            status, body = await read_response(reader)
             results.latencies.append(time.perf_counter() - started)
             results.statuses[status] = results.statuses.get(status, 0) + 1
             if status != 200:

@@ -19,8 +19,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 import time
 import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.loadgen import read_response
 
 ITEMS = ("MZ-001", "MZ-002", "GA-001", "GA-003")
 CLERKS = (("clerk04", "W04"), ("clerk05", "W05"), ("clerk06", "W06"), ("clerk07", "W07"))
@@ -28,19 +34,6 @@ CLERKS = (("clerk04", "W04"), ("clerk05", "W05"), ("clerk06", "W06"), ("clerk07"
 FINISHED = b'{"outcome": "completed"}'
 CALL_AFTER = 0.5
 """Seconds between a ticket's issue and its call (flow mix)."""
-
-
-async def _response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
-    status = int((await reader.readline()).split()[1])
-    length = 0
-    while True:
-        line = await reader.readline()
-        if line in (b"\r\n", b""):
-            break
-        name, _, value = line.partition(b":")
-        if name.lower() == b"content-length":
-            length = int(value.strip())
-    return status, (await reader.readexactly(length) if length else b"")
 
 
 def _request(path: str, body: bytes, headers: str = "") -> bytes:
@@ -57,7 +50,7 @@ async def _login(port: int, username: str = "terminal01", window: str | None = N
         fields["window"] = window
     body = json.dumps(fields).encode()
     writer.write(_request("/api/v1/auth/login", body))
-    status, answer = await _response(reader)
+    status, answer = await read_response(reader)
     writer.close()
     if status != 200:
         raise SystemExit(f"login failed: {status} {answer[:200]!r}")
@@ -77,7 +70,7 @@ async def _connection(
                 await asyncio.sleep(delay)
             auth = f"Authorization: Bearer {token}\r\nIdempotency-Key: {uuid.uuid4().hex}\r\n"
             writer.write(_request("/api/v1/tickets", bodies[k % len(bodies)], auth))
-            status, _ = await _response(reader)
+            status, _ = await read_response(reader)
             statuses[status] = statuses.get(status, 0) + 1
     finally:
         writer.close()
@@ -93,7 +86,7 @@ async def _clerk(
     async def post(path: str, body: bytes = b"") -> tuple[int, bytes]:
         auth = f"Authorization: Bearer {token}\r\nIdempotency-Key: {uuid.uuid4().hex}\r\n"
         writer.write(_request(path, body, auth))
-        status, body = await _response(reader)
+        status, body = await read_response(reader)
         statuses[status] = statuses.get(status, 0) + 1
         return status, body
 

@@ -85,7 +85,7 @@ def bench_startup(runs: int) -> dict[str, float]:
 LOAD = """
 import asyncio, json, random, sys, uuid
 sys.path.insert(0, {root!r})
-from bench.loadgen import _read_response
+from bench.loadgen import read_response
 tokens = json.load(open({tokens!r}))
 async def clerk(token, window):
     reader, writer = await asyncio.open_connection("127.0.0.1", {port})
@@ -97,7 +97,7 @@ async def clerk(token, window):
         )
         writer.write(request.encode())
         await writer.drain()
-        await _read_response(reader)
+        await read_response(reader)
         await asyncio.sleep(random.uniform(0.5 * {interval}, 1.5 * {interval}))
 async def main():
     await asyncio.gather(*(clerk(t, w) for t, w in tokens))
