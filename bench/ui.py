@@ -105,8 +105,9 @@ asyncio.run(main())
 """
 
 
-async def _key_to_ticket(port: int, samples: int) -> tuple[list[float], list[float]]:
-    """(key to screen, of which the server's answer) for each F5, in seconds."""
+async def _key_to_ticket(port: int, samples: int, clerk: int) -> tuple[list[float], list[float]]:
+    """(key to screen, of which the server's answer) for each F5, in seconds, as clerk `clerk`
+    (the one after the simulated clerks)."""
     from textual import events
 
     from api_client.models import Ticket
@@ -134,7 +135,9 @@ async def _key_to_ticket(port: int, samples: int) -> tuple[list[float], list[flo
     app = WorkbenchApp(settings, service=TimedDesk(settings))
     latencies: list[float] = []
     async with app.run_test(size=(160, 48)) as pilot:
-        await app.service.login(settings.server_url, "xclerk201", "demo1234", "X201")
+        await app.service.login(
+            settings.server_url, f"xclerk{clerk:02d}", "demo1234", f"X{clerk:02d}"
+        )
         app.open_main()
         for _ in range(20):
             await pilot.pause()
@@ -193,7 +196,7 @@ def bench_key_to_ticket(samples: int, clerks: int = 200, interval: float = 1.0) 
             code = LOAD.format(root=root, tokens=str(token_file), port=port, interval=interval)
             load = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.DEVNULL)
             time.sleep(2.0)
-            latencies, round_trips = asyncio.run(_key_to_ticket(port, samples))
+            latencies, round_trips = asyncio.run(_key_to_ticket(port, samples, clerks + 1))
         finally:
             if load is not None:
                 load.kill()
