@@ -10,18 +10,16 @@ events may carry a clerk's note; this one passes on only number, window and serv
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette import EventSourceResponse
 
 from api_client.models import DisplayBoard
 from backend.auth import Principal, require_roles
 from backend.display import display_board, display_events, display_hall
 from backend.routes.common import State
-from backend.routes.events import RETRY_MS, _head, _json_default, _start
+from backend.routes.events import BATCH, _start, event_source
 
 router = APIRouter(prefix="/api/v1", tags=["display"])
 
@@ -30,7 +28,6 @@ HallCode = Annotated[
     str | None,
     Query(max_length=32, description="Hall code (admins only; default: the caller's hall)."),
 ]
-BATCH = 500
 
 
 @router.get(
@@ -66,32 +63,9 @@ async def display_stream(
     hall_id = await state.db.read(display_hall, principal, hall)
     hall_code = hall or principal.hall_code
     start = _start(last_event_id, after)
-    if start is None:
-        start = await state.db.read(_head)
-
-    async def stream() -> AsyncIterator[ServerSentEvent]:
-        state.stream_clients += 1
-        try:
-            yield ServerSentEvent(comment="connected", retry=RETRY_MS)
-            last = start
-            while True:
-                rows = await state.db.read(display_events, hall_id, hall_code, last, BATCH)
-                for row in rows:
-                    last = row["seq"]
-                    yield ServerSentEvent(
-                        data=json.dumps(row, default=_json_default, ensure_ascii=False),
-                        event=row["type"],
-                        id=str(row["seq"]),
-                    )
-                if len(rows) < BATCH:
-                    if await request.is_disconnected():
-                        return
-                    await state.notifier.wait_at_most(state.settings.sse_poll_seconds)
-        finally:
-            state.stream_clients -= 1
-
-    return EventSourceResponse(
-        stream(),
-        ping=int(state.settings.sse_heartbeat_seconds),
-        headers={"Cache-Control": "no-store"},
+    return await event_source(
+        request,
+        state,
+        start,
+        lambda last: state.db.read(display_events, hall_id, hall_code, last, BATCH),
     )

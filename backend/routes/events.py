@@ -8,7 +8,7 @@ instance commits something or `sse_poll_seconds` pass (so writes of other instan
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Header, Query, Request
@@ -20,6 +20,7 @@ from backend.db.schema import chain_head, events
 from backend.event_log import event_to_wire, hall_codes
 from backend.problems import InvalidInput
 from backend.routes.common import Staff, State, is_small_number
+from backend.state import AppState
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 
@@ -65,6 +66,19 @@ async def event_stream(
     after: int | None = Query(default=None, ge=0, le=2**62, description="Start after this seq."),
 ) -> EventSourceResponse:
     start = _start(last_event_id, after)
+    return await event_source(
+        request, state, start, lambda last: state.db.read(_batch, principal, last)
+    )
+
+
+async def event_source(
+    request: Request,
+    state: AppState,
+    start: int | None,
+    read_batch: Callable[[int], Awaitable[list[dict[str, Any]]]],
+) -> EventSourceResponse:
+    """An SSE response of the rows `read_batch(after)` gives (at most BATCH, in seq order),
+    from `start` (None: from the newest event), waking on this instance's commits."""
     if start is None:
         start = await state.db.read(_head)
 
@@ -74,7 +88,7 @@ async def event_stream(
             yield ServerSentEvent(comment="connected", retry=RETRY_MS)
             last = start
             while True:
-                rows = await state.db.read(_batch, principal, last)
+                rows = await read_batch(last)
                 for row in rows:
                     last = row["seq"]
                     yield ServerSentEvent(
