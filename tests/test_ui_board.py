@@ -15,7 +15,6 @@ from typing import Any
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
-from textual.worker import WorkerCancelled, WorkerFailed
 
 from api_client import Client, EventStream
 from api_client.models import Event, Me
@@ -28,7 +27,7 @@ from tests.conftest import Backend, key
 from tests.test_board_api import act, issue
 from tests.test_cases_support import current, intake, new_person
 from tests.test_merge_support import merge, ok, open_hall_case, paper, serve, uploads
-from tests.test_ui_flow import make_app
+from tests.test_ui_flow import make_app, settle
 from workbench.app import WorkbenchApp
 from workbench.board_service import BoardService
 from workbench.board_state import BoardState
@@ -37,22 +36,6 @@ from workbench.session import WorkbenchSession
 from workbench.settings import WorkbenchSettings
 
 SIZE = (160, 48)
-
-
-ENDLESS = frozenset({"events", "board-live"})
-"""Worker groups that follow the stream for as long as their screen lives."""
-
-
-async def settle(app: WorkbenchApp, pilot: Pilot[None]) -> None:
-    """Wait for every worker except the endless stream followers, then for the screen."""
-    for _ in range(3):
-        await pilot.pause()
-        busy = [w for w in app.workers if w.group not in ENDLESS and not w.is_finished]
-        if not busy:
-            break
-        with contextlib.suppress(WorkerCancelled, WorkerFailed):
-            await app.workers.wait_for_complete(busy)
-    await pilot.pause()
 
 
 async def until(pilot: Pilot[None], condition: Callable[[], bool], rounds: int = 200) -> bool:

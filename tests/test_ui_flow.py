@@ -43,11 +43,15 @@ def make_app(backend: Backend, tmp_path: Path, **settings: Any) -> WorkbenchApp:
     return WorkbenchApp(WorkbenchSettings(**values), demo_accounts=ACCOUNTS)
 
 
+ENDLESS = frozenset({"events", "board-live"})
+"""Worker groups that follow the stream for as long as their screen lives."""
+
+
 async def settle(app: WorkbenchApp, pilot: Pilot[None]) -> None:
-    """Wait for every worker except the endless event stream, then for the screen."""
+    """Wait for every worker except the endless stream followers, then for the screen."""
     for _ in range(3):
         await pilot.pause()
-        busy = [w for w in app.workers if w.group != "events" and not w.is_finished]
+        busy = [w for w in app.workers if w.group not in ENDLESS and not w.is_finished]
         if not busy:
             break
         with contextlib.suppress(WorkerCancelled, WorkerFailed):

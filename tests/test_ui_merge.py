@@ -5,14 +5,12 @@ case screen show the result; a supervisor undoes the merge and the online applic
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
 from textual.widgets import DataTable, OptionList
-from textual.worker import WorkerCancelled, WorkerFailed
 
 from screens.board import BoardScreen
 from screens.case import CaseScreen
@@ -24,25 +22,10 @@ from screens.widgets.visitor_panel import VisitorPanel
 from tests.conftest import Backend, key
 from tests.test_cases_support import current, intake, new_person
 from tests.test_merge_support import SUBSISTENCE, uploads
-from tests.test_ui_flow import SIZE, issue, log_in, make_app
+from tests.test_ui_flow import SIZE, issue, log_in, make_app, settle
 from workbench.app import WorkbenchApp
 from workbench.last_login import LAST_LOGIN_FILE
 from workbench.locations import data_dir
-
-ENDLESS = frozenset({"events", "board-live"})
-"""Worker groups that follow the stream for as long as their screen lives."""
-
-
-async def settle(app: WorkbenchApp, pilot: Pilot[None]) -> None:
-    """Wait for every worker except the endless stream followers, then for the screen."""
-    for _ in range(3):
-        await pilot.pause()
-        busy = [w for w in app.workers if w.group not in ENDLESS and not w.is_finished]
-        if not busy:
-            break
-        with contextlib.suppress(WorkerCancelled, WorkerFailed):
-            await app.workers.wait_for_complete(busy)
-    await pilot.pause()
 
 
 async def until(app: WorkbenchApp, pilot: Pilot[None], ready: Callable[[], bool]) -> None:
