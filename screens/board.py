@@ -433,7 +433,9 @@ class BoardScreen(DeskScreen):
     def _paint_trends(self, state: BoardState, now: datetime) -> None:
         tickets, waits = state.quarter_series(now)
         series = {"#board-tickets-spark": [float(n) for n in tickets], "#board-wait-spark": waits}
-        for spark_id, data in series.items():
+        for spark_id, values in series.items():
+            # Sparkline scales min..max, so an all-zero day would draw as full bars
+            data = values if any(values) else []
             spark = self.query_one(spark_id, Sparkline)
             if spark.data != data:
                 spark.data = data

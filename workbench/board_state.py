@@ -45,6 +45,10 @@ Section = Literal["windows", "queues", "cases", "alerts", "ratings", "trend"]
 SECTIONS: tuple[Section, ...] = ("windows", "queues", "cases", "alerts", "ratings", "trend")
 
 
+MIN_TREND_QUARTERS = 8
+"""The trend sparklines show at least this many quarter hours."""
+
+
 @dataclass(slots=True)  # thousands of them: no per-row __dict__ for the collector to walk
 class TicketRow:
     id: int
@@ -652,8 +656,10 @@ class BoardState:
         return dirty
 
     def quarter_series(self, now: datetime) -> tuple[list[int], list[float]]:
-        """Tickets per quarter hour and average wait (min) from the first busy quarter to now."""
+        """Tickets per quarter hour and average wait (min) from the first busy quarter to now,
+        and at least the last two hours (a series of one point would draw as one full bar)."""
         self.trend.bucket(now)
         tickets, waits = self.trend.tickets, self.trend.average_waits()
         first = next((i for i, n in enumerate(tickets) if n), len(tickets) - 1)
+        first = min(first, max(0, len(tickets) - MIN_TREND_QUARTERS))
         return tickets[first:], waits[first:]
