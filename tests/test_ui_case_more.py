@@ -110,8 +110,12 @@ async def test_facts_survive_a_decision_chosen_by_its_digit(
         # "1" picks Accept in the dialog; on the case screen "1" also means "original sighted",
         # which must not be applied to the ID card too (it would wipe the typed facts)
         await pilot.press("d", "1")
-        await settle(app, pilot)
-        labels = [entry.label for entry in await app.service.outbox_entries()]
+        labels: list[str] = []
+        for _ in range(50):  # the decision reaches the outbox once the dialog has closed
+            await settle(app, pilot)
+            labels = [entry.label for entry in await app.service.outbox_entries()]
+            if labels:
+                break
         assert len(labels) == 1 and labels[0].startswith("accept"), labels
         await app.service.ws.outbox.wait_idle()
         await settle(app, pilot)
