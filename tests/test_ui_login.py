@@ -136,48 +136,83 @@ async def test_a_kept_session_is_offered_and_resumed_with_f2(
         assert second.service.window == "W03"
 
 
-def test_workbench_demo_ends_cleanly_when_its_terminal_hangs_up(tmp_path: Path) -> None:
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
-    env = {**os.environ, "TMPDIR": str(scratch), "TERM": "xterm-256color"}
-    main, child = pty.openpty()
-    code = "from workbench.cli import main; raise SystemExit(main(['demo', '--clerks', '0']))"
-    process = subprocess.Popen(
-        [sys.executable, "-c", code],
-        stdin=child,
-        stdout=child,
-        stderr=child,
-        env=env,
-        cwd=Path(__file__).resolve().parents[1],
-        start_new_session=True,
-    )
-    os.close(child)
-    try:
+class DemoInTerminal:
+    """`workbench demo` in a pseudo-terminal of its own, its temp files in `scratch`."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.scratch = tmp_path / "tmp"
+        self.scratch.mkdir()
+        env = {**os.environ, "TMPDIR": str(self.scratch), "TERM": "xterm-256color"}
+        self.main, child = pty.openpty()
+        code = "from workbench.cli import main; raise SystemExit(main(['demo', '--clerks', '0']))"
+        # A session of its own without the terminal as its controlling one: nothing sends it
+        # SIGHUP when the terminal goes, as under `make demo`, where make gets the signal.
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", code],
+            stdin=child,
+            stdout=child,
+            stderr=child,
+            env=env,
+            cwd=Path(__file__).resolve().parents[1],
+            start_new_session=True,
+        )
+        os.close(child)
+
+    def wait_for_login(self) -> None:
         screen = b""
         deadline = time.monotonic() + 60
         while b"Log in" not in screen and time.monotonic() < deadline:
-            ready, _, _ = select.select([main], [], [], 0.5)
+            ready, _, _ = select.select([self.main], [], [], 0.5)
             if ready:
                 try:
-                    screen += os.read(main, 65536)
+                    screen += os.read(self.main, 65536)
                 except OSError:
                     break
         assert b"Log in" in screen, screen[-2000:]
-        assert [p.name for p in scratch.iterdir()], "the demo keeps its hall in a temp dir"
+        assert [p.name for p in self.scratch.iterdir()], "the demo keeps its hall in a temp dir"
 
-        process.send_signal(signal.SIGHUP)
+    def wait_for_exit(self, *, drain: bool) -> int | None:
         deadline = time.monotonic() + 30
-        while process.poll() is None and time.monotonic() < deadline:
-            ready, _, _ = select.select([main], [], [], 0.2)
+        while self.process.poll() is None and time.monotonic() < deadline:
+            if not drain:
+                time.sleep(0.2)
+                continue
+            ready, _, _ = select.select([self.main], [], [], 0.2)
             if ready:  # keep draining, as a terminal would
                 try:
-                    os.read(main, 65536)
+                    os.read(self.main, 65536)
                 except OSError:
                     time.sleep(0.1)
-        assert process.returncode == 128 + signal.SIGHUP
-        assert list(scratch.iterdir()) == []  # embedded backend stopped, its files removed
+        return self.process.returncode
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        if self.main >= 0:
+            os.close(self.main)
+
+
+def test_workbench_demo_ends_cleanly_when_its_terminal_hangs_up(tmp_path: Path) -> None:
+    demo = DemoInTerminal(tmp_path)
+    try:
+        demo.wait_for_login()
+        demo.process.send_signal(signal.SIGHUP)
+        assert demo.wait_for_exit(drain=True) == 128 + signal.SIGHUP
+        assert list(demo.scratch.iterdir()) == []  # embedded backend stopped, its files removed
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        os.close(main)
+        demo.close()
+
+
+def test_workbench_demo_ends_cleanly_when_its_terminal_closes_without_a_signal(
+    tmp_path: Path,
+) -> None:
+    demo = DemoInTerminal(tmp_path)
+    try:
+        demo.wait_for_login()
+        os.close(demo.main)  # the tmux session is killed: the terminal's far end goes away
+        demo.main = -1
+        assert demo.wait_for_exit(drain=False) == 128 + signal.SIGHUP
+        assert list(demo.scratch.iterdir()) == []
+    finally:
+        demo.close()

@@ -13,11 +13,12 @@ import contextlib
 import gc
 import importlib
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, TextIO
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -30,6 +31,7 @@ from screens.login import DemoAccount, LoginScreen
 from themes import APP_VARIABLES, DEFAULT_THEME, STYLESHEET, THEMES, theme_names
 from workbench import i18n
 from workbench.i18n import t
+from workbench.startup_settings import FirstPaintSettings, StartupSettings
 
 if TYPE_CHECKING:
     from workbench.services import DeskService
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["WorkbenchApp"]
 
 IDLE_CHECK_SECONDS = 5.0
+TERMINAL_CHECK_SECONDS = 1.0
 BOARD_ROLES = frozenset({"supervisor", "admin"})
 """Roles that land on the supervisor board (the server refuses it to everyone else)."""
 
@@ -65,7 +68,7 @@ class WorkbenchApp(App[None]):
 
     def __init__(
         self,
-        settings: WorkbenchSettings,
+        settings: WorkbenchSettings | StartupSettings,
         *,
         service: DeskService | None = None,
         demo_accounts: Sequence[DemoAccount] = (),
@@ -73,7 +76,10 @@ class WorkbenchApp(App[None]):
     ) -> None:
         _freeze_startup_objects()
         super().__init__()
-        self.settings = settings
+        self.startup: FirstPaintSettings = settings
+        """What the first paint reads; the validated settings once they are known."""
+        self._pending = settings if isinstance(settings, StartupSettings) else None
+        self._settings = None if isinstance(settings, StartupSettings) else settings
         self._service = service
         self._service_lock = threading.Lock()
         self._warm: asyncio.Future[None] | None = None
@@ -93,13 +99,27 @@ class WorkbenchApp(App[None]):
         self._unlisten = i18n.add_listener(self._language_changed)
 
     @property
+    def settings(self) -> WorkbenchSettings:
+        """Every setting, validated (on first use when the app was started with
+        `StartupSettings`; `SettingsError` if one is invalid)."""
+        with self._service_lock:
+            return self._validated_settings()
+
+    def _validated_settings(self) -> WorkbenchSettings:
+        if self._settings is None:
+            assert self._pending is not None
+            self._settings = self._pending.validate()
+            self.startup = self._settings
+        return self._settings
+
+    @property
     def service(self) -> DeskService:
         """The desk, made on first use: importing it loads the whole client stack."""
         with self._service_lock:
             if self._service is None:
                 from workbench.services import DeskService
 
-                self._service = DeskService(self.settings)
+                self._service = DeskService(self._validated_settings())
             return self._service
 
     def warm_up(self) -> asyncio.Future[None]:
@@ -115,6 +135,14 @@ class WorkbenchApp(App[None]):
                     ready.set_result(None)
 
             def load() -> None:
+                from workbench.settings import SettingsError
+
+                try:
+                    _ = self.settings
+                except SettingsError as error:
+                    with contextlib.suppress(RuntimeError):  # the app has ended meanwhile
+                        loop.call_soon_threadsafe(self._settings_invalid, str(error))
+                    return
                 # a failure here shows again, with its message, where the desk is used
                 with contextlib.suppress(Exception):
                     _import_after_login()
@@ -126,30 +154,38 @@ class WorkbenchApp(App[None]):
             self._warm = ready
         return self._warm
 
+    def _settings_invalid(self, message: str) -> None:
+        """End the app the way `workbench` ends on an invalid setting before it starts:
+        exit status 2 and the message naming the field."""
+        self.exit(return_code=2, message=f"workbench: {message}")
+
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(APP_VARIABLES)
 
     def on_mount(self) -> None:
-        if self.settings.keymap:
-            self.set_keymap(self.settings.keymap)
+        if self.startup.keymap:
+            self.set_keymap(dict(self.startup.keymap))
         self.theme_changed_signal.subscribe(self, lambda _theme: self._retranslate())
         if self._theme_warning:
             self.notify(t("theme.unknown", name=self._theme_warning), severity="warning")
         self.push_screen(
             LoginScreen(
-                server_url=self.settings.server_url,
+                server_url=self.startup.server_url,
                 accounts=self.demo_accounts,
                 password_hint=self.demo_password,
             )
         )
-        if self.settings.idle_lock_minutes > 0:
+        if self.startup.idle_lock_minutes > 0:
             self.set_interval(IDLE_CHECK_SECONDS, self._check_idle)
         self._catch_hangup()
 
     def _catch_hangup(self) -> None:
-        """A closed terminal (SIGHUP: the window or the tmux session went away) ends the app
-        the normal way, so that `workbench demo` stops its embedded backend and simulator and
-        removes its files, instead of being killed (or lingering where SIGHUP is ignored)."""
+        """A closed terminal (the window or the tmux session went away) ends the app the normal
+        way, so that `workbench demo` stops its embedded backend and simulator and removes its
+        files, instead of being killed or lingering. SIGHUP says so when the app leads its
+        terminal's session; under `make demo` make leads it, gets the SIGHUP and waits for its
+        child, so the app also looks at its terminal each second: a hung-up one fails
+        `tcgetattr` (and Textual's input thread spins on its end of file meanwhile)."""
         hangup = getattr(signal, "SIGHUP", None)
         if hangup is None or self.is_headless:
             return
@@ -159,6 +195,17 @@ class WorkbenchApp(App[None]):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(hangup, self._hung_up)
             self._hangup_loop = loop
+        terminal = sys.__stdin__
+        if terminal is not None and terminal.isatty():
+            self.set_interval(TERMINAL_CHECK_SECONDS, partial(self._check_terminal, terminal))
+
+    def _check_terminal(self, terminal: TextIO) -> None:
+        import termios  # POSIX only, as SIGHUP is
+
+        try:
+            termios.tcgetattr(terminal.fileno())
+        except (termios.error, OSError, ValueError):
+            self._hung_up()
 
     def _hung_up(self) -> None:
         self.exit(return_code=128 + int(signal.SIGHUP))
@@ -267,7 +314,8 @@ class WorkbenchApp(App[None]):
 
     def _check_idle(self) -> None:
         idle = time.monotonic() - self.last_input
-        if idle >= self.settings.idle_lock_minutes * 60:
+        minutes = self.startup.idle_lock_minutes
+        if minutes > 0 and idle >= minutes * 60:
             self.action_lock()
 
 

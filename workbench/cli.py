@@ -230,7 +230,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
     import os
     import tempfile
 
-    from workbench.settings import SettingsError, load_settings
+    from workbench.startup_settings import StartupSettings
 
     overrides: dict[str, object] = {}
     if getattr(args, "server", None):
@@ -246,24 +246,17 @@ def cmd_tui(args: argparse.Namespace) -> int:
         os.environ["XDG_DATA_HOME"] = scratch.name
         overrides["keyring"] = False
         overrides["outbox_path"] = Path(scratch.name) / "outbox.sqlite3"
-    try:
-        settings = load_settings(**overrides)
-    except SettingsError as exc:
-        print(f"workbench: {exc}", file=sys.stderr)
-        return 2
     from workbench.app import WorkbenchApp
-    from workbench.credentials import CredentialStore
-    from workbench.services import DeskService
 
-    service = None
-    if not settings.keyring:
-        service = DeskService(settings, credentials=CredentialStore(memory_only=True))
+    # The login screen paints from the few settings it needs; the app validates them all
+    # right after that paint and exits with status 2 and the field's name if one is invalid.
+    app = WorkbenchApp(StartupSettings.read(**overrides))
     try:
-        WorkbenchApp(settings, service=service).run()
+        app.run()
     finally:
         if scratch is not None:
             scratch.cleanup()
-    return 0
+    return app.return_code or 0
 
 
 def cmd_web(args: argparse.Namespace) -> int:

@@ -82,7 +82,7 @@ class DeskService:
         stream_policy: ReconnectPolicy | None = None,
     ) -> None:
         self.settings = settings
-        self.credentials = credentials or CredentialStore()
+        self.credentials = credentials or CredentialStore(memory_only=not settings.keyring)
         self.stream_policy = stream_policy
         self.session: WorkbenchSession | None = None
         self.worklist = WorkList()

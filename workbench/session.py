@@ -33,7 +33,7 @@ class WorkbenchSession:
         stream_policy: ReconnectPolicy | None = None,
     ) -> None:
         self.settings = settings
-        self.credentials = credentials or CredentialStore()
+        self.credentials = credentials or CredentialStore(memory_only=not settings.keyring)
         self.client = client or Client(settings.server_url, ca_file=settings.ca_file)
         self.store = Store()
         self.outbox = Outbox(

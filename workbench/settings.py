@@ -22,6 +22,12 @@ from pydantic_settings import (
 from pydantic_settings import SettingsError as SourceError
 
 from workbench.locations import CONFIG_ENV, config_file, default_outbox_path
+from workbench.startup_settings import (
+    DEFAULT_IDLE_LOCK_MINUTES,
+    DEFAULT_LANGUAGE,
+    DEFAULT_SERVER_URL,
+    DEFAULT_THEME_NAME,
+)
 
 __all__ = ["Language", "SettingsError", "WorkbenchSettings", "load_settings"]
 
@@ -42,19 +48,19 @@ class WorkbenchSettings(BaseSettings):
         validate_default=True,
     )
 
-    server_url: str = "http://127.0.0.1:8000"
+    server_url: str = DEFAULT_SERVER_URL
     """Base URL of the hall's API server (http:// or https://)."""
     hall: str | None = None
     """Code of the hall this workstation belongs to (e.g. DL-ZS)."""
     window: str | None = None
     """Window code offered at login (e.g. W03); the clerk can choose another."""
-    language: Language = "en"
+    language: Language = DEFAULT_LANGUAGE
     """Language of the interface: en or zh."""
-    theme: str = "workbench-dark"
+    theme: str = DEFAULT_THEME_NAME
     """Name of the Textual theme; an unknown name falls back to the default."""
     keymap: dict[str, str] = Field(default_factory=dict)
     """Key remapping: binding id → keys, e.g. {"call-next" = "f2"}."""
-    idle_lock_minutes: int = Field(default=10, ge=0, le=24 * 60)
+    idle_lock_minutes: int = Field(default=DEFAULT_IDLE_LOCK_MINUTES, ge=0, le=24 * 60)
     """Minutes without input before the screen locks (0: never)."""
     undo_seconds: float = Field(default=5.0, ge=0, le=60)
     """Seconds a decision is held locally, so a misclick can be taken back before it is sent."""
