@@ -20,7 +20,19 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ColumnElement
 
@@ -228,24 +240,27 @@ def _event_payload(ticket: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _ticket_select() -> Any:
+def _ticket_select(source: Any = tickets, start: Any = None, *leading: Any) -> Any:
+    """A ticket with the codes and applicant it is shown with; `source` is the tickets table or
+    a CTE with its columns (the claim's UPDATE ... RETURNING), `start` what the joins hang on."""
     holding = windows.alias("holding")
     target = windows.alias("target")
-    return (
-        select(
-            tickets,
-            service_items.c.code.label("item_code"),
-            priority_classes.c.code.label("class_code"),
-            holding.c.code.label("window_code"),
-            target.c.code.label("target_code"),
-            applicants.c.name.label("applicant_name"),
-            applicants.c.id_number.label("applicant_id_number"),
-        )
-        .join(service_items, service_items.c.id == tickets.c.service_item_id)
-        .outerjoin(priority_classes, priority_classes.c.id == tickets.c.priority_class_id)
-        .outerjoin(holding, holding.c.id == tickets.c.window_id)
-        .outerjoin(target, target.c.id == tickets.c.target_window_id)
-        .outerjoin(applicants, applicants.c.id == tickets.c.applicant_id)
+    return select(
+        *leading,
+        source,
+        service_items.c.code.label("item_code"),
+        priority_classes.c.code.label("class_code"),
+        holding.c.code.label("window_code"),
+        target.c.code.label("target_code"),
+        applicants.c.name.label("applicant_name"),
+        applicants.c.id_number.label("applicant_id_number"),
+    ).select_from(
+        (source if start is None else start)
+        .outerjoin(service_items, service_items.c.id == source.c.service_item_id)
+        .outerjoin(priority_classes, priority_classes.c.id == source.c.priority_class_id)
+        .outerjoin(holding, holding.c.id == source.c.window_id)
+        .outerjoin(target, target.c.id == source.c.target_window_id)
+        .outerjoin(applicants, applicants.c.id == source.c.applicant_id)
     )
 
 
@@ -353,6 +368,135 @@ def pick_next(conn: Connection, window: Any, rules: dict[str, Any], now: datetim
     return normal if normal is not None else priority
 
 
+def _claim_in_one_statement() -> Prepared:
+    """PostgreSQL: `pick_next` and `_call` as one statement, one round trip instead of seven.
+
+    The three candidates are taken with FOR UPDATE SKIP LOCKED (concurrent clerks pass over each
+    other's rows instead of waiting), the choice between them follows `pick_next`, and the claim,
+    the window's interleave count and the ticket as `load_ticket` reads it come back together.
+    The clerk's window comes back too, so a refused call can say why."""
+    clerk_window = (
+        select(windows.c.id, windows.c.state, windows.c.normal_since_priority)
+        .where(
+            windows.c.hall_id == bindparam("hall_id"), windows.c.code == bindparam("window_code")
+        )
+        .cte("clerk_window")
+    )
+    window_open = exists().where(
+        clerk_window.c.id == bindparam("window_id"), clerk_window.c.state == "open"
+    )
+
+    def first(name: str, where: ColumnElement[bool], *order: Any) -> Any:
+        candidate = (
+            select(tickets.c.id)
+            .where(_candidates(), where, window_open)
+            .order_by(*order, tickets.c.id)
+            .limit(1)
+            .with_for_update(skip_locked=True, of=tickets)
+            .cte(name)
+        )
+        return select(candidate.c.id).scalar_subquery()
+
+    due = first("due_appointment", _APPOINTMENT_DUE, tickets.c.appointment_at)
+    priority = first(
+        "first_priority",
+        tickets.c.priority_weight > 0,
+        tickets.c.priority_weight.desc(),
+        tickets.c.queued_at,
+    )
+    normal = first("first_normal", tickets.c.priority_weight == 0, tickets.c.queued_at)
+    since = select(clerk_window.c.normal_since_priority).scalar_subquery()
+    priority_turn = and_(
+        priority.is_not(None), or_(since.is_(None), since >= bindparam("interleave"))
+    )
+    chosen = func.coalesce(
+        due, case((priority_turn, priority), else_=func.coalesce(normal, priority))
+    )
+    claimed = (
+        update(tickets)
+        .where(tickets.c.id == chosen, tickets.c.status == "waiting")
+        .values(
+            status="called",
+            window_id=bindparam("window_id"),
+            target_window_id=None,
+            called_at=bindparam("now"),
+            version=tickets.c.version + 1,
+        )
+        .returning(*tickets.c)
+        .cte("claimed")
+    )
+    was_due = and_(
+        claimed.c.appointment_at.is_not(None),
+        claimed.c.appointment_at <= bindparam("due_before"),
+    )
+    interleave = (
+        update(windows)
+        .where(windows.c.id == claimed.c.window_id, not_(was_due))
+        .values(
+            normal_since_priority=case(
+                (claimed.c.priority_weight > 0, 0),
+                else_=func.coalesce(windows.c.normal_since_priority, 0) + 1,
+            )
+        )
+        .cte("interleave")
+    )
+    statement = _ticket_select(
+        claimed,
+        clerk_window.outerjoin(claimed, true()),
+        clerk_window.c.id.label("clerk_window_id"),
+        clerk_window.c.state.label("clerk_window_state"),
+    ).add_cte(interleave)
+    return Prepared(statement)
+
+
+_APPOINTMENT_DUE = and_(
+    tickets.c.appointment_at.is_not(None), tickets.c.appointment_at <= bindparam("due_before")
+)
+_CLAIM_IN_ONE_STATEMENT = _claim_in_one_statement()
+
+
+def _call_next_in_one_statement(
+    conn: Connection,
+    *,
+    hall_id: int,
+    window_code: str,
+    window_id: int | None,
+    now: datetime,
+    actor: Actor,
+) -> dict[str, Any] | None:
+    rules = hall_rules(conn, hall_id)
+    grace = timedelta(minutes=int(rules.get("appointment_grace_minutes", 15)))
+    row = _CLAIM_IN_ONE_STATEMENT.first(
+        conn,
+        {
+            "hall_id": hall_id,
+            "window_code": window_code,
+            "window_id": window_id,
+            "day": local_day(now, rules["timezone"]),
+            "due_before": now + grace,
+            "interleave": int(rules.get("priority_interleave", 3)),
+            "now": now,
+        },
+    )
+    if row is None or row.clerk_window_id != window_id or row.clerk_window_state != "open":
+        _clerks_window(conn, hall_id, window_code, window_id)  # raises what is wrong
+        raise Conflict(f"Window {window_code} changed while calling; call again.")
+    if row.id is None:
+        return None
+    ticket = ticket_to_wire(row)
+    append_event(
+        conn,
+        hall_id=hall_id,
+        type="ticket.called",
+        subject_type="ticket",
+        subject_id=ticket["id"],
+        actor=actor,
+        at=now,
+        payload=_event_payload(ticket),
+    )
+    return ticket
+
+
 def call_next(
     conn: Connection,
     *,
@@ -362,6 +506,15 @@ def call_next(
     now: datetime,
     actor: Actor,
 ) -> dict[str, Any] | None:
+    if conn.dialect.name == "postgresql":
+        return _call_next_in_one_statement(
+            conn,
+            hall_id=hall_id,
+            window_code=window_code,
+            window_id=window_id,
+            now=now,
+            actor=actor,
+        )
     window = _clerks_window(conn, hall_id, window_code, window_id)
     rules = hall_rules(conn, hall_id)
     chosen = pick_next(conn, window, rules, now)

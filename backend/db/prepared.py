@@ -23,6 +23,7 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.dml import UpdateBase
 
 Processor = Callable[[Any], Any]
 _ABSENT = object()
@@ -88,7 +89,10 @@ class Prepared:
 
 
 def _compile(statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...]) -> _Compiled:
-    compiled: Any = statement.compile(dialect=dialect, column_keys=list(keys))
+    # column_keys make an INSERT or UPDATE set the columns named by the parameters; a SELECT
+    # with UPDATE ... RETURNING CTEs must not have its parameters turned into SET clauses
+    is_dml = isinstance(statement, UpdateBase)
+    compiled: Any = statement.compile(dialect=dialect, column_keys=list(keys) if is_dml else None)
     if any(bind.expanding for bind in compiled.binds.values()):
         raise ValueError("Prepared statements cannot take expanding (IN list) parameters")
     if getattr(compiled, "insert_prefetch", None) or getattr(compiled, "update_prefetch", None):
