@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from backend.db.engine import make_engine
-from backend.db.migrate import current_revision, head_revision, upgrade_to_head
+from backend.db.migrate import current_revision, head_revision, upgrade_to, upgrade_to_head
 from backend.db.schema import metadata
 from backend.openapi import openapi_document
 from tests.conftest import Backend
@@ -25,6 +25,20 @@ def test_migrations_build_the_whole_schema_from_an_empty_database(tmp_path: Path
         differences = compare_metadata(MigrationContext.configure(connection), metadata)
     assert differences == [], "schema.py and the migrations disagree: add a migration"
     upgrade_to_head(engine)  # a second start is a no-op
+    engine.dispose()
+
+
+def test_a_database_of_the_first_release_upgrades_to_the_current_schema(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade_to(engine, "0001")
+    with engine.connect() as connection:
+        before = compare_metadata(MigrationContext.configure(connection), metadata)
+    assert before, "the first migration should differ from today's schema"
+    upgrade_to_head(engine)
+    with engine.connect() as connection:
+        after = compare_metadata(MigrationContext.configure(connection), metadata)
+    assert after == []
+    assert current_revision(engine) == head_revision()
     engine.dispose()
 
 

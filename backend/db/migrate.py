@@ -19,10 +19,14 @@ def _config() -> Config:
 
 def upgrade_to_head(engine: Engine) -> None:
     """Bring the database schema to the newest migration (a no-op when it already is)."""
+    upgrade_to(engine, "head")
+
+
+def upgrade_to(engine: Engine, revision: str) -> None:
     config = _config()
     with engine.connect() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
         connection.commit()
 
 

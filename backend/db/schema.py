@@ -233,9 +233,11 @@ tickets = Table(
     Column("archived", Boolean, nullable=False, default=False),
     Column("version", Integer, nullable=False, default=1),
     UniqueConstraint("hall_id", "day", "number"),
-    # call next: walk today's waiting tickets in arrival order per weight class
-    Index("ix_tickets_waiting", "hall_id", "status", "day", "priority_weight", "queued_at"),
-    Index("ix_tickets_appointments", "hall_id", "status", "day", "appointment_at"),
+    # call next: walk today's waiting tickets in arrival order per weight class; `id` ends both
+    # indexes because it ends the ORDER BY, so the first row is read off the index instead of
+    # sorting every waiting ticket on each call
+    Index("ix_tickets_waiting", "hall_id", "status", "day", "priority_weight", "queued_at", "id"),
+    Index("ix_tickets_appointments", "hall_id", "status", "day", "appointment_at", "id"),
     Index("ix_tickets_day", "hall_id", "day"),
     # a new ticket's "waiting ahead of you": counted in the index, not over the day's tickets
     Index("ix_tickets_item_waiting", "hall_id", "day", "service_item_id", "status", "id"),
