@@ -11,7 +11,7 @@ BACKEND_TESTS := $(wildcard tests/test_queue*.py tests/test_events.py tests/test
 	tests/test_auth.py tests/test_authorization.py tests/test_idempotency.py tests/test_problems.py \
 	tests/test_cases*.py tests/test_decisions*.py tests/test_verification*.py \
 	tests/test_e_licences.py tests/test_ratings.py tests/test_notices_api.py tests/test_merge*.py \
-	tests/test_schema.py)
+	tests/test_schema.py tests/test_group_commit.py tests/test_model_queue.py)
 PYTEST_WORKERS ?= 2
 
 $(STAMP): pyproject.toml

@@ -22,10 +22,11 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Response
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel
-from sqlalchemy import Connection, bindparam, delete, insert, select
+from sqlalchemy import Connection, bindparam, delete, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from backend.auth import Principal, current_principal
+from backend.db.engine import BATCH_PREPARED
 from backend.db.prepared import Prepared
 from backend.db.schema import idempotency_keys
 from backend.problems import (
@@ -109,7 +110,7 @@ class IdempotentRequest:
     fingerprint: str
 
     async def run(self, handler: Callable[[Connection, datetime], Outcome]) -> Response:
-        slot = (self.principal.user_id, self.key)
+        slot = self.slot
         if slot in self.state.in_flight_keys:
             raise IdempotencyInFlight(
                 "A request with this Idempotency-Key is still being processed; retry shortly."
@@ -151,7 +152,7 @@ class IdempotentRequest:
         return replace(outcome, encoded=encoded), False
 
     def _stored(self, conn: Connection, now: datetime) -> Outcome | None:
-        row = _KEY_LOOKUP.first(conn, {"user_id": self.principal.user_id, "key": self.key})
+        row = self._stored_row(conn)
         if row is None:
             return None
         retention = timedelta(hours=self.state.settings.idempotency_retention_hours)
@@ -170,6 +171,41 @@ class IdempotentRequest:
         body = None if row.response_body is None else json.loads(row.response_body)
         headers = dict(row.response_headers or {})
         return Outcome(row.status_code, body, headers, encoded=row.response_body)
+
+    @property
+    def slot(self) -> tuple[int, str]:
+        return (self.principal.user_id, self.key)
+
+    def _stored_row(self, conn: Connection) -> Any:
+        prefetched: StoredKeys | None = conn.info.get(BATCH_PREPARED)
+        if prefetched is not None and self.slot in prefetched.looked_up:
+            return prefetched.rows.get(self.slot)
+        return _KEY_LOOKUP.first(conn, {"user_id": self.principal.user_id, "key": self.key})
+
+
+@dataclass(frozen=True)
+class StoredKeys:
+    """The stored responses of a batch's keys, read for all of them at once."""
+
+    looked_up: set[tuple[int, str]]
+    rows: dict[tuple[int, str], Any]
+
+
+def prefetch_stored_responses(conn: Connection, writes: list[Callable[..., Any]]) -> None:
+    """A batch preparer (see `Database.batch_preparers`): one statement finds the stored
+    responses of every idempotent write in the batch instead of one statement each. A key
+    another instance stores after this read still meets the unique constraint on insert, and
+    that write is retried and replayed."""
+    owners = (getattr(write, "__self__", None) for write in writes)
+    slots = {owner.slot for owner in owners if isinstance(owner, IdempotentRequest)}
+    if not slots:
+        return
+    found = conn.execute(
+        select(idempotency_keys).where(
+            tuple_(idempotency_keys.c.user_id, idempotency_keys.c.key).in_(sorted(slots))
+        )
+    )
+    conn.info[BATCH_PREPARED] = StoredKeys(slots, {(r.user_id, r.key): r for r in found})
 
 
 async def idempotent_request(
