@@ -121,7 +121,7 @@ async def current_principal(request: Request) -> Principal:
     cached = state.principals.get(digest, now)
     if cached is not None:
         return cached
-    principal = await state.db.read(load_principal, digest, now)
+    principal = await state.db.read_one_statement(load_principal, digest, now)
     state.principals.put(digest, principal, now)
     return principal
 

@@ -262,9 +262,21 @@ class Database:
         """Synchronous `write`, for commands outside an event loop."""
         return self._run_write(fn, args)
 
-    def _run_read(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+    async def read_one_statement(self, fn: Callable[..., T], *args: Any) -> T:
+        """`read` for a function that runs a single SELECT: on PostgreSQL without BEGIN and
+        COMMIT around it (two round trips that give one statement nothing)."""
+        if self.inline:
+            return self._on_loop_connection(self._read_on, fn, args)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, self._run_read, fn, args, True)
+
+    def _run_read(
+        self, fn: Callable[..., T], args: tuple[Any, ...], one_statement: bool = False
+    ) -> T:
         try:
             with self.engine.connect() as conn:
+                if one_statement:
+                    conn.execution_options(isolation_level="AUTOCOMMIT")
                 return self._read_on(conn, fn, args)
         except OperationalError as exc:
             raise _storage_problem(exc) from exc
