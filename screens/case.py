@@ -40,10 +40,11 @@ from api_client.models.decisions import DecisionRequest
 from screens.base import DeskScreen
 from screens.case_text import (
     guideline_text,
-    missing_rows,
     owed_preview,
     row_findings,
     supplement_preview,
+    supplement_rows,
+    unavailable_decisions,
 )
 from screens.conflicts import ConflictDialog
 from screens.dialogs import ChoiceDialog, NoticeDialog, PromptDialog, RejectDialog
@@ -141,6 +142,9 @@ class CaseScreen(DeskScreen):
         self.case: Case | None = None
         self.local: dict[str, str] = {}
         self.revealed: PersonalData | None = None
+        """What the clerk revealed with `v`: only this is ever shown unmasked."""
+        self._holder_id: str | None = None
+        """The applicant's ID number as fetched for e-licence look-ups: used, never shown."""
         self._unsubscribe: Callable[[], None] | None = None
         self._conflicts_seen: set[int] = set()
 
@@ -266,11 +270,7 @@ class CaseScreen(DeskScreen):
         style = {"provided": "", "missing": "bold", "owed": "italic"}.get(
             local or row.status, "dim"
         )
-        provided = t(f"provided.{row.provided_as}") if row.provided_as else ""
-        if row.e_licence is not None:
-            provided = f"{t('provided.e_licence')} {row.e_licence.number_masked}"
-        elif row.uploaded and not provided:
-            provided = t("provided.uploaded")
+        provided = self._provided(row, local or row.status)
         findings = row_findings(case, row)
         warn = self.app.theme_variables.get("warning", "")
         return (
@@ -281,10 +281,27 @@ class CaseScreen(DeskScreen):
             Text("; ".join(findings), style=warn if findings else ""),
         )
 
+    def _provided(self, row: ChecklistRow, status: str) -> str:
+        """How the material was provided; nothing for one missing, owed or not applicable
+        (an upload not yet checked is only mentioned while the row is still to check)."""
+        if status == "pending":
+            return t("provided.uploaded") if row.uploaded else ""
+        if status != "provided" or row.status != "provided":
+            return ""
+        if row.e_licence is not None:
+            return f"{t('provided.e_licence')} {row.e_licence.number_masked}"
+        return t(f"provided.{row.provided_as}") if row.provided_as else ""
+
     def _findings(self, case: Case) -> str:
         findings = case.findings or []
         lines = [f"[b]{t('case.findings')}[/b]"]
-        if not findings:
+        to_check = sum(1 for row in case.checklist or [] if row.status == "pending")
+        if not findings and to_check:
+            key = (
+                "case_guard.no_findings_yet_one" if to_check == 1 else "case_guard.no_findings_yet"
+            )
+            lines.append(f"[dim]{t(key, n=to_check)}[/]")
+        elif not findings:
             lines.append(f"[dim]{t('case.no_findings')}[/]")
         for finding in findings:
             colour = {"error": "$error", "warning": "$warning"}.get(finding.severity, "$secondary")
@@ -292,8 +309,16 @@ class CaseScreen(DeskScreen):
             lines.append(f"[{colour}]●[/] {message}")
         if case.owed:
             lines.append("")
-            lines.append(t("case.owed", materials=", ".join(case.owed)))
+            lines.append(t("case.owed", materials=", ".join(self._material_names(case, case.owed))))
         return "\n".join(lines)
+
+    def _material_names(self, case: Case, codes: list[str]) -> list[str]:
+        rows = {row.material: row for row in case.checklist or []}
+        zh = self._zh()
+        return [
+            (rows[code].name if zh else rows[code].name_en) if code in rows else code
+            for code in codes
+        ]
 
     def _decisions(self, case: Case) -> str:
         lines = [f"[b]{t('case.history')}[/b]"]
@@ -304,9 +329,8 @@ class CaseScreen(DeskScreen):
                 f"  {record.note or ''}"
             )
         for notice in case.notices or []:
-            lines.append(
-                f"[$secondary]{t('case.notice', number=notice.number, kind=notice.kind)}[/]"
-            )
+            kind = t(f"notice_kind.{notice.kind}")
+            lines.append(f"[$secondary]{t('case.notice', number=notice.number, kind=kind)}[/]")
         if len(lines) == 1:
             lines.append(f"[dim]{t('case.no_decisions')}[/]")
         lines.extend(merge_lines(case))
@@ -409,9 +433,14 @@ class CaseScreen(DeskScreen):
 
     # -- decisions -----------------------------------------------------------------------
 
+    def unavailable(self) -> dict[str, str]:
+        """Decisions the server would refuse now, with why (marks on their way included)."""
+        return unavailable_decisions(self.case, self.local) if self.case is not None else {}
+
     def action_decide(self) -> None:
         options = [(d, t(f"decision.{d}")) for d in DECISIONS]
-        self.app.push_screen(ChoiceDialog(t("decision.title"), options), self._decided)
+        dialog = ChoiceDialog(t("decision.title"), options, unavailable=self.unavailable())
+        self.app.push_screen(dialog, self._decided)
 
     def _decided(self, kind: str | None) -> None:
         if kind is None or self.case is None:
@@ -451,7 +480,8 @@ class CaseScreen(DeskScreen):
 
         def confirmed(send: bool | None) -> None:
             if send and self.case is not None:
-                items = [SupplementItem(material=row.material) for row in missing_rows(self.case)]
+                rows = supplement_rows(self.case)
+                items = [SupplementItem(material=row.material) for row in rows]
                 self._submit(SupplementDecision(decision="supplement", items=items))
 
         self.app.push_screen(
@@ -510,9 +540,11 @@ class CaseScreen(DeskScreen):
     def palette_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         if self.case is None:
             return []
+        unavailable = self.unavailable()
         return [
             (t(f"decision.{d}"), t("palette.decide"), getattr(self, f"decide_{d}"))
             for d in DECISIONS
+            if d not in unavailable
         ]
 
     def _submit(self, decision: DecisionRequest) -> None:
@@ -522,6 +554,7 @@ class CaseScreen(DeskScreen):
 
     def forget_personal_data(self) -> None:
         self.revealed = None
+        self._holder_id = None
         self.show_case()
 
     def action_reveal(self) -> None:
@@ -596,9 +629,7 @@ class CaseScreen(DeskScreen):
 
     @work(exclusive=True, group="e-licence", exit_on_error=False)
     async def look_up_e_licence(self, row: ChecklistRow) -> None:
-        if self.revealed is None:
-            self.revealed = (await self.service.reveal("case", self.case_id)).data
-        licences = await self.service.e_licences(self.revealed.id_number)
+        licences = await self.service.e_licences(await self._e_licence_holder())
         wanted = [
             lic for lic in licences if not row.e_licence_type or lic.type == row.e_licence_type
         ]
@@ -623,6 +654,16 @@ class CaseScreen(DeskScreen):
                 self._queue_mark(row, verification)
 
         self.app.push_screen(ChoiceDialog(t("case.e_licence_title"), options), chosen)
+
+    async def _e_licence_holder(self) -> str:
+        """The ID number to look e-licences up by. The look-up needs it unmasked (the server
+        logs fetching it), but it is kept apart from `revealed`: a look-up must not unmask the
+        header, only the reveal key does."""
+        if self.revealed is not None:
+            return self.revealed.id_number
+        if self._holder_id is None:
+            self._holder_id = (await self.service.reveal("case", self.case_id)).data.id_number
+        return self._holder_id
 
     @work(exclusive=True, group="notice", exit_on_error=False)
     async def save_notice(self, *, print_it: bool) -> None:

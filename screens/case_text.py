@@ -6,6 +6,8 @@ screen module stays about layout and keys.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from api_client.models import Case, ChecklistRow, ServiceItem
 from workbench.i18n import language, t
 
@@ -15,7 +17,23 @@ __all__ = [
     "owed_preview",
     "row_findings",
     "supplement_preview",
+    "supplement_rows",
+    "unavailable_decisions",
 ]
+
+OPEN = ("submitted", "under_review", "supplement_requested", "accepted")
+REVIEW = ("submitted", "under_review", "supplement_requested")
+SOURCES: dict[str, tuple[str, ...]] = {
+    "accept": REVIEW,
+    "accept_with_owed": REVIEW,
+    "supplement": OPEN,
+    "supplement_received": ("supplement_requested",),
+    "reject": OPEN,
+    "approve": ("accepted",),
+    "transfer": OPEN,
+    "withdraw": OPEN,
+}
+"""The case statuses each decision may be taken from (as `backend/decisions.py` has them)."""
 
 
 def _zh() -> bool:
@@ -70,12 +88,116 @@ def missing_rows(case: Case) -> list[ChecklistRow]:
     ]
 
 
+def _already_requested(case: Case, row: ChecklistRow) -> bool:
+    """Whether a supplement notice asked for this row and the row has not changed since (the
+    one-time notice rule refuses to ask for it again). Unsure cases count as changed."""
+    notice = next(
+        (
+            n
+            for n in case.notices or []
+            if n.number == row.requested_in_notice and n.kind == "supplement"
+        ),
+        None,
+    )
+    if notice is None or row.updated_at is None:
+        return False
+    return row.updated_at < notice.issued_at
+
+
+def supplement_rows(case: Case) -> list[ChecklistRow]:
+    """The rows a new supplement notice may list: missing or defective, not already requested
+    and unchanged since."""
+    return [row for row in missing_rows(case) if not _already_requested(case, row)]
+
+
+def _count(key: str, n: int, **values: object) -> str:
+    return t(f"{key}_one" if n == 1 else key, n=n, **values)
+
+
+def _with_local(case: Case, local: Mapping[str, str]) -> Case:
+    """The case as it will be once the clerk's marks still on their way are recorded."""
+    if not local or not case.checklist:
+        return case
+    rows = [
+        row.model_copy(update={"status": local[row.material], "requested_in_notice": None})
+        if row.material in local
+        else row
+        for row in case.checklist
+    ]
+    findings = [f for f in case.findings or [] if f.material not in local]
+    return case.model_copy(update={"checklist": rows, "findings": findings})
+
+
+def _errors(case: Case) -> int:
+    """Error findings other than an absent material (the statuses tell that, marks included)."""
+    return sum(
+        1 for f in case.findings or [] if f.severity == "error" and f.code != "material_absent"
+    )
+
+
+def _acceptance_blocker(case: Case, *, owed_allowed: bool) -> str | None:
+    rows = case.checklist or []
+    allowed = ("provided", "owed") if owed_allowed else ("provided",)
+    lacking = [r for r in rows if r.mandatory and r.status not in allowed]
+    owed = [r for r in rows if r.status == "owed"]
+    if lacking:
+        owable = all(r.may_be_owed for r in lacking)
+        key = "case_guard.lacking_owable" if owable and not owed_allowed else "case_guard.lacking"
+        return _count(key, len(lacking))
+    if owed and not owed_allowed:
+        return _count("case_guard.owed_marked", len(owed))
+    if errors := _errors(case):
+        return _count("case_guard.errors", errors)
+    if owed_allowed and not owed:
+        return t("case_guard.none_owed")
+    return None
+
+
+def _approval_blocker(case: Case) -> str | None:
+    owed = [r for r in case.checklist or [] if r.status == "owed"]
+    return _count("case_guard.still_owed", len(owed)) if owed else None
+
+
+def _supplement_blocker(case: Case) -> str | None:
+    if supplement_rows(case):
+        return None
+    requested = [r for r in missing_rows(case) if _already_requested(case, r)]
+    if requested:
+        return t("case_guard.already_requested", notice=requested[0].requested_in_notice)
+    return t("case_guard.nothing_missing")
+
+
+def unavailable_decisions(case: Case, local: Mapping[str, str]) -> dict[str, str]:
+    """Decision → why the server would refuse it now, by the rules `backend/decisions.py`
+    applies to the case's status and checklist (`local`: marks not yet recorded). Decisions
+    whose outcome is unsure are left available: the server has the last word."""
+    status = t(f"status.case.{case.status}")
+    resumes_accepted = case.time_limit is not None and case.time_limit.accepted_on is not None
+    unavailable: dict[str, str] = {}
+    for decision, sources in SOURCES.items():
+        if case.status not in sources:
+            unavailable[decision] = t("case_guard.not_now", status=status)
+        elif decision in ("accept", "accept_with_owed") and resumes_accepted:
+            unavailable[decision] = t("case_guard.already_accepted")
+    view = _with_local(case, local)
+    blockers = {
+        "accept": lambda: _acceptance_blocker(view, owed_allowed=False),
+        "accept_with_owed": lambda: _acceptance_blocker(view, owed_allowed=True),
+        "approve": lambda: _approval_blocker(view),
+        "supplement": lambda: _supplement_blocker(view),
+    }
+    for decision, blocker in blockers.items():
+        if decision not in unavailable and (reason := blocker()) is not None:
+            unavailable[decision] = reason
+    return unavailable
+
+
 def _name(row: ChecklistRow) -> str:
     return row.name if _zh() else row.name_en
 
 
 def supplement_preview(case: Case, item: ServiceItem | None) -> str:
-    rows = missing_rows(case)
+    rows = supplement_rows(case)
     title = (item.name if _zh() else item.name_en) if item else case.service_item
     lines = [
         t("notice.supplement_title"),

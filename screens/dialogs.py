@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.widgets import Button, Checkbox, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -64,25 +65,47 @@ class ConfirmDialog(DeskModal[bool]):
 
 
 class ChoiceDialog(DeskModal[str | None]):
-    """Pick one of a few options (digits 1–9 pick directly)."""
+    """Pick one of a few options (digits 1–9 pick directly).
+
+    `unavailable` maps option values to why they cannot be chosen now: those are shown greyed
+    with the reason, and picking one (by its digit) only says why.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [CANCEL]
 
-    def __init__(self, title: str, options: Sequence[tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        title: str,
+        options: Sequence[tuple[str, str]],
+        *,
+        unavailable: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.options = list(options)
+        self.unavailable = dict(unavailable or {})
+
+    def _option(self, index: int, value: str, label: str) -> Option:
+        prompt = f"{index}  {label}" if index < 10 else label
+        reason = self.unavailable.get(value)
+        if reason is None:
+            return Option(prompt, id=value)
+        return Option(
+            Content.assemble(prompt, (f"  — {reason}", "italic")), id=value, disabled=True
+        )
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog dialog-wide"):
             yield Label(self.title_text, classes="dialog-title")
             yield OptionList(
                 *(
-                    Option(f"{i}  {label}" if i < 10 else label, id=value)
+                    self._option(i, value, label)
                     for i, (value, label) in enumerate(self.options, start=1)
                 ),
                 id="choices",
             )
+            if self.unavailable:
+                yield Label("", id="dialog-error", classes="form-error")
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
@@ -94,11 +117,17 @@ class ChoiceDialog(DeskModal[str | None]):
             # screen below (on the case screen "1" would mark a material "original")
             event.stop()
             event.prevent_default()
-            self.dismiss(self.options[int(key) - 1][0])
+            value = self.options[int(key) - 1][0]
+            reason = self.unavailable.get(value)
+            if reason is not None:
+                self.query_one("#dialog-error", Label).update(reason)
+                return
+            self.dismiss(value)
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
+        if event.option.id not in self.unavailable:
+            self.dismiss(event.option.id)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

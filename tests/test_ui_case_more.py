@@ -116,7 +116,7 @@ async def test_facts_survive_a_decision_chosen_by_its_digit(
             labels = [entry.label for entry in await app.service.outbox_entries()]
             if labels:
                 break
-        assert len(labels) == 1 and labels[0].startswith("accept"), labels
+        assert len(labels) == 1 and labels[0].startswith("Accept"), labels
         await app.service.ws.outbox.wait_idle()
         await settle(app, pilot)
         case = await app.service.open_case(screen.case_id)

@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +38,7 @@ from api_client.models import (
 from api_client.models.cases import CaseStatus
 from api_client.models.tickets import TicketAction, TicketStatus
 from workbench.credentials import CredentialStore
+from workbench.i18n import language, t
 from workbench.outbox import EntryState, OutboxEntry, OutboxStatus
 from workbench.session import WorkbenchSession
 from workbench.settings import WorkbenchSettings
@@ -388,6 +389,7 @@ class DeskService:
         """Queue one checklist mark (sent at once, kept in the outbox while offline)."""
         version = self.case_versions.get(case.id, case.version)
         mutation = Mutation.verify_material(case.id, material, verification, version=version)
+        mutation = replace(mutation, label=_mark_label(case, material, verification.status))
         self.case_versions[case.id] = version + 1
         return await self.ws.submit(mutation, hold=False)
 
@@ -395,6 +397,10 @@ class DeskService:
         """Queue a decision, held for the undo window before it is sent."""
         version = self.case_versions.get(case.id, case.version)
         mutation = Mutation.decide(case.id, decision, version=version)
+        label = t(
+            "case_guard.label_decision", what=t(f"decision.{decision.decision}"), number=case.number
+        )
+        mutation = replace(mutation, label=label)
         self.case_versions[case.id] = version + 1
         entry = await self.ws.submit(mutation, hold=True)
         self.last_held = entry
@@ -462,6 +468,16 @@ class DeskService:
 
 def _hash_password(password: str, salt: bytes) -> bytes:
     return hashlib.scrypt(password.encode(), salt=salt, n=2**12, r=8, p=1)
+
+
+def _mark_label(case: Case, material: str, status: str) -> str:
+    """What the outbox calls a checklist mark: the material's name and the case number (the
+    language of the moment; the label is kept with the entry)."""
+    row = next((r for r in case.checklist or [] if r.material == material), None)
+    name = (row.name if language() == "zh" else row.name_en) if row is not None else material
+    return t(
+        "case_guard.label_mark", material=name, status=t(f"material.{status}"), number=case.number
+    )
 
 
 def _case_of(entry: OutboxEntry) -> int | None:
