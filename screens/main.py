@@ -17,18 +17,22 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.notifications import SeverityLevel
 
+from api_client.errors import ValidationFailed
 from api_client.event_stream import ConnectionState
-from api_client.models import Event, TicketActionRequest
+from api_client.identity import normalise_resident_id
+from api_client.models import Case, Event, IntakeApplicant, Ticket, TicketActionRequest
 from api_client.models.tickets import TicketAction
 from screens.base import DeskScreen
 from screens.case import CaseScreen
 from screens.dialogs import AlarmDialog, ChoiceDialog, ConfirmDialog, PromptDialog
 from screens.merge import ask_merge_history, merge_bindings, open_merge_candidates
 from screens.widgets.banners import OfflineBanner, UndoBar
+from screens.widgets.deliberate_confirm import DeliberateConfirmDialog
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.visitor_panel import VisitorPanel
-from screens.widgets.work_list import WorkListTable, freeze_long_lived
+from screens.widgets.work_list import WorkListTable, arrival_order, freeze_long_lived
+from workbench import merging
 from workbench.i18n import language, t
 from workbench.merging import MergeSubject
 from workbench.store import Snapshot
@@ -66,6 +70,17 @@ class MainScreen(DeskScreen):
         _b("t", "transfer", "transfer"),
         _b("w", "walk_in", "walk_in"),
         _b("o", "claim_case", "claim_case"),
+        _b("n", "open_case", "open_case"),
+        # n when the key bar has no room for it (a called visitor) or nobody is served: still
+        # opens the case, or says why it cannot
+        Binding(
+            "n",
+            "open_case_anyway",
+            "key.open_case",
+            show=False,
+            tooltip="tip.open_case",
+            id="open-case-anyway",
+        ),
         _b("c", "call_selected", "call_selected", show=False),
         _b("e", "resume_ticket", "resume_ticket", show=False),
         _b("v", "reveal", "reveal"),
@@ -154,11 +169,10 @@ class MainScreen(DeskScreen):
         if not self._dirty:
             return
         self._dirty = False
-        self.table.sync(self.service.worklist.ordered())
+        self.table.sync(arrival_order(self.service.worklist.ordered()))
         panel = self.query_one(VisitorPanel)
         panel.ticket = self.service.current_ticket
-        snap = self.service.session.store.snapshot if self.service.session else None
-        panel.case = snap.current_case if snap is not None else None
+        panel.case = self._visitor_case()
         window = self.service.windows.get(self.service.window or "")
         panel.pause_reason = (
             window.pause_reason or "-" if window and window.state == "paused" else None
@@ -171,8 +185,23 @@ class MainScreen(DeskScreen):
         if ticket is not None and ticket.status == "called":
             self.refresh_bindings()
         if self.service.clock().second % 15 == 0:
-            self.table.sync(self.service.worklist.ordered(), force=False)
+            self.table.sync(arrival_order(self.service.worklist.ordered()), force=False)
         self._show_snapshot(self.service.session.store.snapshot) if self.service.session else None
+
+    def _visitor_case(self) -> Case | None:
+        """The case of the visitor in hand, if it is open on this desk.
+
+        A case the clerk has left (a claimed online case, the previous visitor's) is not
+        shown beside "No visitor" or beside another visitor: the work list reopens it."""
+        ticket = self.service.current_ticket
+        snap = self.service.session.store.snapshot if self.service.session else None
+        case = snap.current_case if snap is not None else None
+        if ticket is None or case is None or case.ticket_id != ticket.id:
+            return None
+        return case
+
+    def _revealed(self) -> bool:
+        return self.is_mounted and self.query_one(VisitorPanel).revealed is not None
 
     def forget_personal_data(self) -> None:
         self.query_one(VisitorPanel).revealed = None
@@ -184,6 +213,8 @@ class MainScreen(DeskScreen):
                 return t("key.recall_wait", seconds=int(wait + 0.999))
         if binding.action == "pause" and self.service.paused:
             return t("key.resume_window")
+        if binding.action == "reveal" and self._revealed():
+            return t("key.hide_id")
         return None
 
     @on(Changed)
@@ -205,7 +236,7 @@ class MainScreen(DeskScreen):
             return None if self.service.recall_wait() > 0 else True
         if action in ("start", "no_show"):
             return status == "called"
-        if action == "finish":
+        if action in ("finish", "open_case"):
             return status == "serving"
         if action in ("park", "transfer"):
             return status in ("called", "serving")
@@ -220,9 +251,7 @@ class MainScreen(DeskScreen):
         if action == "merge_candidates":
             return self._merge_subject() is not None
         if action == "reveal":
-            snap = self.service.session.store.snapshot if self.service.session else None
-            has_case = snap is not None and snap.current_case is not None
-            return ticket is not None or has_case
+            return ticket is not None
         return True
 
     # -- the actions ---------------------------------------------------------------------
@@ -268,8 +297,21 @@ class MainScreen(DeskScreen):
             self.ticket_action(ticket_id, "recall")
 
     def action_no_show(self) -> None:
-        if (ticket_id := self._current_id()) is not None:
-            self.ticket_action(ticket_id, "no-show")
+        ticket = self.service.current_ticket
+        if ticket is None:
+            return
+        ticket_id = ticket.id
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.ticket_action(ticket_id, "no-show")
+
+        wait = int(self.service.recall_wait() + 0.999)
+        message = t("confirm.no_show", number=ticket.number)
+        if wait > 0:
+            message = f"{message}\n{t('confirm.no_show_countdown', seconds=wait)}"
+        dialog = DeliberateConfirmDialog(message, confirm=t("confirm.no_show_yes"), danger=True)
+        self.app.push_screen(dialog, confirmed)
 
     def action_park(self) -> None:
         if (ticket_id := self._current_id()) is not None:
@@ -323,14 +365,57 @@ class MainScreen(DeskScreen):
     def action_claim_case(self) -> None:
         self.claim_case()
 
-    def action_reveal(self) -> None:
+    def action_open_case_anyway(self) -> None:
+        self.action_open_case()
+
+    def action_open_case(self) -> None:
         ticket = self.service.current_ticket
-        if ticket is not None:
-            self.reveal("ticket", ticket.id)
+        if ticket is None or ticket.status not in ("called", "serving"):
+            self.notify(t("open_case.no_visitor"), severity="warning")
             return
-        snap = self.service.session.store.snapshot if self.service.session else None
-        if snap is not None and snap.current_case is not None:
-            self.reveal("case", snap.current_case.id)
+        self.open_visitor_case(ticket)
+
+    def _ask_applicant(self, ticket: Ticket, typed: str = "") -> None:
+        """Ask for the ID number and then the name of a visitor the ticket knows nothing of,
+        then open the case for them."""
+
+        def got_id(value: str | None) -> None:
+            if not value:
+                return
+            try:
+                id_number = normalise_resident_id(value)
+            except ValueError:
+                self.notify(t("open_case.bad_id"), severity="error")
+                self._ask_applicant(ticket, value)
+                return
+            title = t("open_case.ask_name", number=ticket.number)
+            self.app.push_screen(PromptDialog(title), lambda name: got_name(id_number, name))
+
+        def got_name(id_number: str, name: str | None) -> None:
+            if name:
+                applicant = IntakeApplicant(id_number=id_number, name=name)
+                self.open_visitor_case(ticket, applicant)
+
+        title = t("open_case.ask_id", number=ticket.number)
+        hint = t("open_case.id_hint")
+        self.app.push_screen(PromptDialog(title, placeholder=hint, value=typed), got_id)
+
+    def action_reveal(self) -> None:
+        panel = self.query_one(VisitorPanel)
+        if panel.revealed is not None:
+            panel.revealed = None
+            self.refresh_bindings()
+            self.notify(t("done.masked"))
+            return
+        ticket = self.service.current_ticket
+        if ticket is None:
+            return
+        if ticket.applicant is not None:
+            self.reveal("ticket", ticket.id)
+        elif (case := self._visitor_case()) is not None:
+            self.reveal("case", case.id)
+        else:
+            self.notify(t("error.no_id_known", number=ticket.number), severity="warning")
 
     def action_pause(self) -> None:
         if self.service.paused:
@@ -351,8 +436,7 @@ class MainScreen(DeskScreen):
             self.pause_window(reason)
 
     def _merge_subject(self) -> MergeSubject | None:
-        snap = self.service.session.store.snapshot if self.service.session else None
-        return MergeSubject.of(self.service.current_ticket, snap.current_case if snap else None)
+        return MergeSubject.of(self.service.current_ticket, self._visitor_case())
 
     def action_merge_candidates(self) -> None:
         if (subject := self._merge_subject()) is not None:
@@ -443,10 +527,34 @@ class MainScreen(DeskScreen):
         self.post_message(self.Changed(t("done.claimed", number=case.number)))
         self.app.push_screen(CaseScreen(case.id))
 
+    @work(exclusive=True, group="case", exit_on_error=False)
+    async def open_visitor_case(
+        self, ticket: Ticket, applicant: IntakeApplicant | None = None
+    ) -> None:
+        """Open a hall case for the visitor (or find the one the ticket has) and show it."""
+        subject = MergeSubject(ticket_id=ticket.id, label=ticket.number)
+        try:
+            case_id, opened = await merging.case_for_subject(
+                self.service, subject, applicant=applicant
+            )
+        except ValidationFailed as error:
+            if applicant is not None or not _wants_applicant(error):
+                raise
+            self._ask_applicant(ticket)
+            return
+        if opened is not None:
+            note = t("open_case.opened", case=opened.number, number=ticket.number)
+        else:
+            note = t("open_case.existing", number=ticket.number)
+        self.post_message(self.Changed(note))
+        self.app.push_screen(CaseScreen(case_id))
+
     @work(exclusive=True, group="reveal", exit_on_error=False)
     async def reveal(self, kind: str, subject_id: int) -> None:
         revealed = await self.service.reveal(kind, subject_id)
-        self.query_one(VisitorPanel).revealed = revealed.data
+        panel = self.query_one(VisitorPanel)
+        panel.revealed_subject = revealed.subject
+        panel.revealed = revealed.data
         self.post_message(self.Changed(t("done.revealed")))
 
     @work(exclusive=True, group="window", exit_on_error=False)
@@ -466,3 +574,8 @@ class MainScreen(DeskScreen):
         self.query_one(VisitorPanel).alarm_at = now.strftime("%H:%M:%S")
         key = "done.alarm_sent" if sent else "done.alarm_queued"
         self.post_message(self.Changed(t(key), "warning"))
+
+
+def _wants_applicant(error: ValidationFailed) -> bool:
+    """Whether the server refused a hall case because the visitor's applicant is unknown."""
+    return any("applicant" in complaint.field.split(".") for complaint in error.field_errors)

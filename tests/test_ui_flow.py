@@ -140,7 +140,7 @@ async def test_a_clerk_works_the_queue_with_keys(
         assert current(app) is None
         assert f"t:{first['id']}" not in screen.table.shown
 
-        await pilot.press("f5", "x")  # call the second one, who does not come
+        await pilot.press("f5", "x", "y")  # call the second one, who does not come (y: sure)
         await settle(app, pilot)
         await pilot.press("f5")
         await settle(app, pilot)

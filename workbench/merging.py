@@ -17,6 +17,7 @@ from typing import Literal
 from api_client.errors import Conflict
 from api_client.models import (
     Case,
+    IntakeApplicant,
     MergeCandidateList,
     MergePreview,
     MergeRecord,
@@ -81,10 +82,14 @@ async def candidates(service: DeskService, subject: MergeSubject) -> MergeCandid
 
 
 async def case_for_subject(
-    service: DeskService, subject: MergeSubject, known: int | None = None
+    service: DeskService,
+    subject: MergeSubject,
+    known: int | None = None,
+    applicant: IntakeApplicant | None = None,
 ) -> tuple[int, Case | None]:
     """The case of the subject (`known` when the candidate list named it); a visitor without
-    a case gets a hall case opened first, returned as the second value (else None)."""
+    a case gets a hall case opened first (for `applicant`, by default the ticket's own),
+    returned as the second value (else None)."""
     if subject.case_id is not None:
         return subject.case_id, None
     if known is not None:
@@ -92,7 +97,7 @@ async def case_for_subject(
     assert subject.ticket_id is not None
     client = service.ws.client
     try:
-        opened = await client.open_hall_case(subject.ticket_id, HallCaseOpen())
+        opened = await client.open_hall_case(subject.ticket_id, HallCaseOpen(applicant=applicant))
     except Conflict:
         # the ticket got its case meanwhile (another screen or another run opened it)
         found = (await client.ticket_merge_candidates(subject.ticket_id)).case

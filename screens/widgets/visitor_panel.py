@@ -45,6 +45,8 @@ class VisitorPanel(Static):
     ticket: reactive[Ticket | None] = reactive(None, always_update=True)
     case: reactive[Case | None] = reactive(None, always_update=True)
     revealed: reactive[PersonalData | None] = reactive(None)
+    revealed_subject: str | None = None
+    """Whose data `revealed` is ("ticket:<id>" or "case:<id>"): shown on that line only."""
     pause_reason: reactive[str | None] = reactive(None)
     alarm_at: reactive[str | None] = reactive(None)
     merge_candidates: reactive[int] = reactive(0)
@@ -68,7 +70,10 @@ class VisitorPanel(Static):
             self.revealed = None
         self._check_merges()
 
-    def watch_case(self) -> None:
+    def watch_case(self, old: Case | None, new: Case | None) -> None:
+        moved = (old.id if old else None) != (new.id if new else None)
+        if moved and (self.revealed_subject or "").startswith("case:"):
+            self.revealed = None
         self._check_merges()
 
     def _check_merges(self) -> None:
@@ -151,23 +156,33 @@ class VisitorPanel(Static):
             lines.append(Content.styled(t("visitor.case", number=case.number), "bold $secondary"))
             lines.append(self._line(t("visitor.item"), self._item(case.service_item)))
             lines.append(self._line(t("visitor.case_status"), t(f"status.case.{case.status}")))
-            lines.append(self._line(t("visitor.name"), case.applicant.name))
-            lines.append(
-                self._line(t("visitor.id"), self._id_text(case.applicant.id_number_masked))
-            )
+            lines.append(self._line(t("visitor.name"), self._case_name(f"case:{case.id}", case)))
+            masked = case.applicant.id_number_masked
+            lines.append(self._line(t("visitor.id"), self._id_text(masked, f"case:{case.id}")))
         return Content("\n").join(lines)
 
-    def _id_text(self, masked: str) -> Content:
-        if self.revealed is not None and self.revealed.id_number:
-            return Content.styled(self.revealed.id_number, "bold $warning")
+    def _shown(self, subject: str) -> PersonalData | None:
+        """What was revealed, if it was revealed for `subject` (never another person's)."""
+        return self.revealed if self.revealed_subject in (subject, None) else None
+
+    def _case_name(self, subject: str, case: Case) -> str:
+        revealed = self._shown(subject)
+        return revealed.name if revealed is not None and revealed.name else case.applicant.name
+
+    def _id_text(self, masked: str, subject: str) -> Content:
+        revealed = self._shown(subject)
+        if revealed is not None and revealed.id_number:
+            return Content.styled(revealed.id_number, "bold $warning")
         return Content.styled(masked, "$masked")
 
     def _applicant_lines(self, ticket: Ticket) -> list[Content]:
         applicant = getattr(ticket, "applicant", None)
         if applicant is None:
             return [self._line(t("visitor.name"), t("visitor.unknown"), "dim")]
-        name = self.revealed.name if self.revealed is not None else applicant.name
+        subject = f"ticket:{ticket.id}"
+        revealed = self._shown(subject)
+        name = revealed.name if revealed is not None else applicant.name
         return [
             self._line(t("visitor.name"), name, "bold"),
-            self._line(t("visitor.id"), self._id_text(applicant.id_number_masked)),
+            self._line(t("visitor.id"), self._id_text(applicant.id_number_masked, subject)),
         ]

@@ -30,20 +30,31 @@ from workbench.i18n import language, t
 from workbench.services import DeskService
 from workbench.worklist import WorkRow
 
-__all__ = ["COLUMNS", "WorkListTable", "freeze_long_lived", "waited"]
+__all__ = ["COLUMNS", "WorkListTable", "arrival_order", "freeze_long_lived", "waited"]
 
 COLUMNS = ("number", "channel", "item", "priority", "status", "waited", "clock")
 WIDTHS = {
-    "number": 21,
+    "number": 21,  # a case number: DL-ZS-20260302-000012
     "channel": 9,
-    "item": 26,
-    "priority": 8,
-    "status": 11,
-    "waited": 12,
-    "clock": 10,
+    "item": 26,  # the least: the service item takes whatever width the others leave
+    "priority": 9,
+    "status": 12,  # "under review"
+    "waited": 10,  # "1 h 20 min"
+    "clock": 10,  # "Time limit", "due soon"
 }
-PADDING = 1
-TOTAL_WIDTH = sum(WIDTHS.values()) + 2 * PADDING * len(COLUMNS)
+GAP = 1
+"""Blank cells before each column."""
+FIXED_WIDTH = sum(w for c, w in WIDTHS.items() if c != "item") + GAP * len(COLUMNS)
+TOTAL_WIDTH = FIXED_WIDTH + WIDTHS["item"] + GAP
+"""The narrowest line: below it the list scrolls sideways."""
+
+
+def column_widths(width: int) -> dict[str, int]:
+    """Each column's cells for a list `width` cells wide: the service item takes the rest."""
+    item = max(WIDTHS["item"], width - FIXED_WIDTH - GAP)
+    return {**WIDTHS, "item": item}
+
+
 CLOCK_VARIABLE = {
     "on_track": "clock-on-track",
     "due_soon": "clock-due-soon",
@@ -59,6 +70,26 @@ def waited(since: datetime | None, now: datetime) -> str:
     if minutes < 60:
         return t("time.minutes", n=minutes)
     return t("time.hours", h=minutes // 60, m=minutes % 60)
+
+
+def arrival_order(rows: Sequence[WorkRow]) -> list[WorkRow]:
+    """`rows` with the waiting tickets in the order they arrived, every other row in place.
+
+    The list cannot show the order F5 will call them in: the server calls a priority ticket
+    only after the window has called its share of normal ones (the hall's interleave, and how
+    many this window called since its last priority ticket, are not sent to the desk). Priority
+    tickets sorted to the top looked as if they were next while F5 rightly called normal ones,
+    so the list shows who came first and marks the priority class in its own column."""
+    waiting = sorted(
+        (row for row in rows if _waiting(row)),
+        key=lambda row: (row.since.timestamp() if row.since else 0.0, row.id),
+    )
+    queue = iter(waiting)
+    return [next(queue) if _waiting(row) else row for row in rows]
+
+
+def _waiting(row: WorkRow) -> bool:
+    return row.kind == "ticket" and row.status == "waiting"
 
 
 def fit(text: str, width: int) -> str:
@@ -168,6 +199,23 @@ class WorkListTable(ScrollView, can_focus=True):
         self.order: list[str] = []
         self.cursor_row = 0
         self._lines: dict[str, _Line] = {}
+        self._widths = dict(WIDTHS)
+
+    @property
+    def line_width(self) -> int:
+        return sum(self._widths.values()) + GAP * (len(COLUMNS) + 1)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Give the service item the width the other columns leave (the scroll bar may have
+        come or gone, so this is checked whenever the header is drawn)."""
+        widths = column_widths(self.scrollable_content_region.width)
+        if widths != self._widths:
+            self._widths = widths
+            self.virtual_size = Size(self.line_width, len(self.order) + 1)
+            self.translate()
 
     # -- what the screen asks ------------------------------------------------------------
 
@@ -223,7 +271,7 @@ class WorkListTable(ScrollView, can_focus=True):
             self.cursor_row = order.index(selected.key)
         else:
             self.cursor_row = max(0, min(self.cursor_row, len(order) - 1))
-        self.virtual_size = Size(TOTAL_WIDTH, len(order) + 1)
+        self.virtual_size = Size(self.line_width, len(order) + 1)
         if force or reordered:
             self.refresh()
         else:
@@ -301,6 +349,7 @@ class WorkListTable(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
         if y == 0:
+            self._fit_columns()
             return self._fitted(self._header(), "work-list--header", scroll_x, width)
         index = scroll_y + y - 1
         if index >= len(self.order):
@@ -325,9 +374,9 @@ class WorkListTable(ScrollView, can_focus=True):
         return strip.extend_cell_length(width, style)
 
     def _header(self) -> Strip:
-        pad = " " * PADDING
-        segments = [Segment(pad + fit(t(f"list.{c}"), WIDTHS[c]) + pad) for c in COLUMNS]
-        return Strip(segments, TOTAL_WIDTH)
+        pad = " " * GAP
+        segments = [Segment(pad + fit(t(f"list.{c}"), self._widths[c])) for c in COLUMNS]
+        return Strip([*segments, Segment(pad)], self.line_width)
 
     def _line(self, key: str) -> _Line:
         row = self.shown[key]
@@ -336,7 +385,8 @@ class WorkListTable(ScrollView, can_focus=True):
         cached = self._lines.get(key)
         if cached is not None and cached.row is row and cached.minute == minute:
             return cached
-        line = self._lines[key] = _Line(row, minute, Strip(self._segments(row, now), TOTAL_WIDTH))
+        strip = Strip(self._segments(row, now), self.line_width)
+        line = self._lines[key] = _Line(row, minute, strip)
         return line
 
     def _item_name(self, code: str) -> str:
@@ -363,10 +413,10 @@ class WorkListTable(ScrollView, can_focus=True):
                 self._colour(CLOCK_VARIABLE[row.clock]) if row.clock in CLOCK_VARIABLE else None,
             ),
         ]
-        pad = " " * PADDING
+        pad = " " * GAP
         segments: list[Segment] = []
         for column, (text, style) in zip(COLUMNS, cells, strict=True):
             segments.append(Segment(pad))
-            segments.append(Segment(fit(text, WIDTHS[column]), style))
-            segments.append(Segment(pad))
+            segments.append(Segment(fit(text, self._widths[column]), style))
+        segments.append(Segment(pad))
         return segments

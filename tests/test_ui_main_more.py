@@ -1,0 +1,260 @@
+"""The main screen, driven by keys against the real backend: opening the visitor's case (n),
+revealing and hiding the ID number (v), confirming a no-show (x), and the visitor panel after
+leaving a case."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from textual.message import Message
+from textual.notifications import Notification, Notify
+from textual.worker import Worker
+
+from screens.case import CaseScreen
+from screens.dialogs import PromptDialog
+from screens.main import MainScreen
+from screens.widgets.deliberate_confirm import DeliberateConfirmDialog
+from screens.widgets.visitor_panel import VisitorPanel
+from tests.conftest import Backend
+from tests.test_cases_support import new_person
+from tests.test_ui_flow import SIZE, current, issue, log_in, make_app, settle
+from workbench.app import WorkbenchApp
+
+ITEM = "GA-001"  # served at W01
+
+
+class Shown:
+    """The notifications the app showed, and the names of the workers it started."""
+
+    def __init__(self) -> None:
+        self.items: list[Notification] = []
+        self.workers: list[str] = []
+
+    def hook(self, message: Message) -> None:
+        if isinstance(message, Notify):
+            self.items.append(message.notification)
+        elif isinstance(message, Worker.StateChanged):
+            self.workers.append(message.worker.name)
+
+    def texts(self) -> list[str]:
+        return [n.message for n in self.items]
+
+    def any(self, part: str) -> bool:
+        return any(part in text for text in self.texts())
+
+
+def panel_text(app: WorkbenchApp) -> str:
+    return str(app.screen.query_one(VisitorPanel).render())
+
+
+def reveal_label(app: WorkbenchApp) -> str | None:
+    screen = app.screen
+    assert isinstance(screen, MainScreen)
+    return screen.binding_label(screen.active_bindings["v"].binding)
+
+
+async def test_n_opens_the_case_of_the_visitor_being_served(
+    fresh_backend: Backend, terminal: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    person = new_person()
+    ticket = await issue(terminal, ITEM, applicant_id_number=person, applicant_name="王小明")
+    app = make_app(fresh_backend, tmp_path)
+    shown = Shown()
+    async with app.run_test(size=SIZE, notifications=True, message_hook=shown.hook) as pilot:
+        await log_in(app, pilot, "clerk01")
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await pilot.press("n")  # nobody called yet: says so
+        await settle(app, pilot)
+        assert shown.any("No visitor is called or being served")
+        assert isinstance(app.screen, MainScreen)
+
+        await pilot.press("f5", "s")
+        await settle(app, pilot)
+        assert (visitor := current(app)) is not None and visitor.id == ticket["id"]
+        await pilot.press("n")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, CaseScreen) and screen.case is not None
+        case = screen.case
+        assert case.ticket_id == ticket["id"] and case.channel == "hall"
+        expected = [m.code for m in app.service.service_items[ITEM].materials]
+        assert [row.material for row in case.checklist or []] == expected
+        assert shown.any(f"Case {case.number} opened for {ticket['number']}")
+
+        await pilot.press("escape")  # back: the visitor and their case, nothing else
+        await settle(app, pilot)
+        assert isinstance(app.screen, MainScreen)
+        text = panel_text(app)
+        assert ticket["number"] in text and f"Case {case.number}" in text
+        assert "No visitor" not in text
+
+        await pilot.press("n")  # again: the same case, not a second one
+        await settle(app, pilot)
+        again = app.screen
+        assert isinstance(again, CaseScreen) and again.case_id == case.id
+        assert shown.any("already has a case")
+        await pilot.press("escape")
+        await settle(app, pilot)
+
+        await pilot.press("f", "2")  # finish, outcome "case opened"
+        await settle(app, pilot)
+        assert current(app) is None
+        text = panel_text(app)
+        assert "No visitor" in text and case.number not in text
+
+
+async def test_n_asks_a_walk_in_for_the_id_number_and_name(
+    fresh_backend: Backend, tmp_path: Path
+) -> None:
+    person = new_person()
+    app = make_app(fresh_backend, tmp_path)
+    shown = Shown()
+    async with app.run_test(size=SIZE, notifications=True, message_hook=shown.hook) as pilot:
+        await log_in(app, pilot, "clerk01")
+        await pilot.press("w", "1")
+        await settle(app, pilot)
+        assert (visitor := current(app)) is not None and visitor.status == "serving"
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert isinstance(app.screen, PromptDialog)
+        await pilot.press(*"210202199001011234", "enter")  # wrong check character
+        await settle(app, pilot)
+        assert shown.any("not a valid resident ID number")
+        prompt = app.screen
+        assert isinstance(prompt, PromptDialog)
+        assert prompt.value == "210202199001011234"  # typed again from what was there
+        await pilot.press(*["backspace"] * 18, *person, "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, PromptDialog)
+        await pilot.press(*"Li Hua", "enter")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, CaseScreen) and screen.case is not None
+        assert screen.case.ticket_id == visitor.id and screen.case.applicant.name == "Li Hua"
+        assert screen.case.checklist
+
+
+async def test_v_says_plainly_when_no_id_is_known_and_toggles(
+    fresh_backend: Backend, terminal: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    await issue(terminal, ITEM)  # no ID card swiped
+    person = new_person()
+    await issue(terminal, ITEM, applicant_id_number=person, applicant_name="王小明")
+    app = make_app(fresh_backend, tmp_path)
+    shown = Shown()
+    async with app.run_test(size=SIZE, notifications=True, message_hook=shown.hook) as pilot:
+        await log_in(app, pilot, "clerk01")
+        panel = app.screen.query_one(VisitorPanel)
+        await pilot.press("f5")
+        await settle(app, pilot)
+        assert (visitor := current(app)) is not None and visitor.applicant is None
+        await pilot.press("v")
+        await settle(app, pilot)
+        assert "reveal" not in shown.workers  # nothing to ask the server
+        assert shown.any("this visitor gave no ID number")
+        assert not any("There is no ticket" in text for text in shown.texts())
+        assert all(str(visitor.id) not in text.split() for text in shown.texts())
+        assert panel.revealed is None
+
+        await pilot.press("x", "y")  # no-show, confirmed
+        await settle(app, pilot)
+        await pilot.press("f5")
+        await settle(app, pilot)
+        assert (visitor := current(app)) is not None and visitor.applicant is not None
+        await pilot.press("v")
+        await settle(app, pilot)
+        assert panel.revealed is not None and panel.revealed.id_number == person
+        assert person in panel_text(app)
+        assert "reveal" in shown.workers and reveal_label(app) == "Hide ID"
+        await pilot.press("v")  # again: masked
+        await settle(app, pilot)
+        assert panel.revealed is None and person not in panel_text(app)
+        assert reveal_label(app) is None
+        assert shown.any("hidden again")
+
+
+async def test_x_asks_before_marking_a_no_show(
+    fresh_backend: Backend, terminal: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    await issue(terminal, ITEM)
+    app = make_app(fresh_backend, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(app, pilot, "clerk01")
+        await pilot.press("f5")
+        await settle(app, pilot)
+        assert (visitor := current(app)) is not None and visitor.status == "called"
+
+        await pilot.press("x")
+        await settle(app, pilot)
+        dialog = app.screen
+        assert isinstance(dialog, DeliberateConfirmDialog)
+        assert "recall countdown is still running" in dialog.message
+        await pilot.press("enter")  # Enter by accident: nothing happens
+        await settle(app, pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert (visitor := current(app)) is not None and visitor.status == "called"
+
+        await pilot.press("x", "escape")
+        await settle(app, pilot)
+        assert (visitor := current(app)) is not None and visitor.status == "called"
+
+        await pilot.press("x", "y")
+        await settle(app, pilot)
+        assert current(app) is None
+
+
+def row_text(screen: MainScreen, key: str) -> str:
+    index = screen.table.get_row_index(key)
+    return str(screen.table.render_line(1 + index - int(screen.table.scroll_y)).text)
+
+
+async def test_waiting_tickets_show_in_arrival_order_not_priority_first(
+    fresh_backend: Backend, terminal: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """F5 calls a priority ticket only after the window's share of normal ones (the hall's
+    interleave, 3 in the demo hall): the list must not show priority tickets as next."""
+    first = await issue(terminal, ITEM, priority_class="pregnant")
+    normals = [await issue(terminal, ITEM) for _ in range(3)]
+    later = await issue(terminal, ITEM, priority_class="pregnant")
+    app = make_app(fresh_backend, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(app, pilot, "clerk01")
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        await pilot.press("f5")  # the window's first call: the priority ticket
+        await settle(app, pilot)
+        assert (visitor := current(app)) is not None and visitor.id == first["id"]
+        await pilot.press("x", "y")
+        await settle(app, pilot)
+        waiting = [k for k in screen.table.order if screen.table.shown[k].status == "waiting"]
+        assert waiting == [f"t:{t['id']}" for t in (*normals, later)]
+        assert "pregnant" in row_text(screen, f"t:{later['id']}")
+        for expected in (*normals, later):  # the top waiting row is the one F5 calls
+            top = next(k for k in screen.table.order if screen.table.shown[k].status == "waiting")
+            assert top == f"t:{expected['id']}"
+            await pilot.press("f5")
+            await settle(app, pilot)
+            assert (visitor := current(app)) is not None and visitor.id == expected["id"]
+            await pilot.press("x", "y")
+            await settle(app, pilot)
+
+
+async def test_the_service_item_takes_the_width_the_other_columns_leave(
+    fresh_backend: Backend, terminal: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    ticket = await issue(terminal, "WJ-001")
+    app = make_app(fresh_backend, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(app, pilot, "clerk01")
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        table = screen.table
+        header = str(table.render_line(0).text)
+        assert header.rstrip().endswith("Time limit")
+        assert len(header) == table.scrollable_content_region.width
+        name = app.service.service_items["WJ-001"].name_en
+        shown = row_text(screen, f"t:{ticket['id']}")
+        assert name[:32] in shown, (name, shown)
+        assert table.virtual_size.width <= table.scrollable_content_region.width
