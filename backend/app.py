@@ -55,6 +55,7 @@ def create_app(settings: BackendSettings | None = None, *, clock: Clock | None =
         db = Database(
             settings.database_url,
             read_threads=settings.read_threads,
+            write_threads=settings.write_threads,
             executor=settings.db_executor,
         )
         prepare_database(db)

@@ -87,7 +87,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = 10_000) -> Engine:
         )
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
-    # writer threads (16) + reader threads: every thread may hold a connection at once
+    # writer threads + reader threads (+ listeners): every thread may hold a connection at once
     # hide_parameters: a logged database error must not carry an applicant's ID number or name
     return create_engine(
         url, pool_size=24, max_overflow=16, pool_pre_ping=True, hide_parameters=True
@@ -157,7 +157,9 @@ class GroupCommitWriter:
     (group commit). SQLite gets one thread (one writer at a time anyway); PostgreSQL several,
     whose batches overlap until each briefly locks the event chain's head to commit."""
 
-    MAX_BATCH = 64
+    # Each write of a batch is a subtransaction; PostgreSQL tracks 64 per transaction in shared
+    # memory, and past that every other session's snapshot has to look them up on disk.
+    MAX_BATCH = 48
 
     def __init__(self, run_batch: Callable[[list[WriteRequest]], None], threads: int) -> None:
         self._run_batch = run_batch
@@ -206,7 +208,9 @@ class GroupCommitWriter:
 class Database:
     """The engine and the thread pools that keep blocking SQL off the event loop."""
 
-    def __init__(self, url: str, *, read_threads: int = 4, executor: str = "auto") -> None:
+    def __init__(
+        self, url: str, *, read_threads: int = 4, write_threads: int = 2, executor: str = "auto"
+    ) -> None:
         self.url = url
         is_sqlite = make_url(url).get_backend_name() == "sqlite"
         # On SQLite a query takes tens of microseconds and writers are serialised anyway, so
@@ -217,7 +221,7 @@ class Database:
         self.engine = make_engine(url, busy_timeout_ms=250 if self.inline else 10_000)
         self.is_sqlite = is_sqlite
         self._readers = ThreadPoolExecutor(read_threads, thread_name_prefix="db-read")
-        self._writer = GroupCommitWriter(self._run_batch, threads=1 if is_sqlite else 8)
+        self._writer = GroupCommitWriter(self._run_batch, threads=1 if is_sqlite else write_threads)
         # run at the start of a batch of several writes with their functions, to read in one
         # statement what each write would otherwise read alone (see `BATCH_PREPARED`)
         self.batch_preparers: list[BatchPreparer] = []
