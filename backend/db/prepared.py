@@ -14,11 +14,13 @@ Use it only for statements without expanding (`IN (...)` list) parameters; it re
 
 from __future__ import annotations
 
+import copy
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from psycopg import RawCursor
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
@@ -32,6 +34,7 @@ _ABSENT = object()
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
+    raw: bool  # run on a psycopg RawCursor (`$1` placeholders)
     names: tuple[str, ...]
     positional: bool
     # per parameter, in order: its name, its type's processor, its value when not given
@@ -88,7 +91,24 @@ class Prepared:
         return found
 
 
+def _uses_raw_cursor(dialect: Dialect) -> bool:
+    return dialect.name == "postgresql" and dialect.driver == "psycopg"
+
+
+def _native_placeholders(dialect: Dialect) -> Dialect:
+    """psycopg: the same dialect rendering PostgreSQL's own `$1` placeholders, which a
+    `RawCursor` sends as they are. With `%(name)s` psycopg rewrites the query on every
+    execution, and queries over 4 KiB (the single-statement claim) are not even cached."""
+    native = copy.copy(dialect)
+    native.paramstyle = "numeric_dollar"
+    native.positional = True
+    return native
+
+
 def _compile(statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...]) -> _Compiled:
+    raw = _uses_raw_cursor(dialect)
+    if raw:
+        dialect = _native_placeholders(dialect)
     # column_keys make an INSERT or UPDATE set the columns named by the parameters; a SELECT
     # with UPDATE ... RETURNING CTEs must not have its parameters turned into SET clauses
     is_dml = isinstance(statement, UpdateBase)
@@ -117,6 +137,7 @@ def _compile(statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...]) 
         )
     return _Compiled(
         sql=compiled.string,
+        raw=raw,
         names=names,
         positional=positional,
         plan=tuple(plan),
@@ -146,7 +167,7 @@ def _bind(compiled: _Compiled, params: Mapping[str, Any]) -> Any:
 
 def _run(conn: Connection, compiled: _Compiled, method: str, params: Any) -> Any:
     dbapi_connection: Any = conn.connection.dbapi_connection
-    cursor = dbapi_connection.cursor()
+    cursor = RawCursor(dbapi_connection) if compiled.raw else dbapi_connection.cursor()
     try:
         getattr(cursor, method)(compiled.sql, params)
     except conn.dialect.loaded_dbapi.Error as exc:
