@@ -457,7 +457,6 @@ _CLAIM_IN_ONE_STATEMENT = _claim_in_one_statement()
 
 def _call_next_in_one_statement(
     conn: Connection,
-    *,
     hall_id: int,
     window_code: str,
     window_id: int | None,
@@ -483,18 +482,7 @@ def _call_next_in_one_statement(
         raise Conflict(f"Window {window_code} changed while calling; call again.")
     if row.id is None:
         return None
-    ticket = ticket_to_wire(row)
-    append_event(
-        conn,
-        hall_id=hall_id,
-        type="ticket.called",
-        subject_type="ticket",
-        subject_id=ticket["id"],
-        actor=actor,
-        at=now,
-        payload=_event_payload(ticket),
-    )
-    return ticket
+    return _record_call(conn, hall_id, ticket_to_wire(row), now, actor)
 
 
 def call_next(
@@ -507,14 +495,7 @@ def call_next(
     actor: Actor,
 ) -> dict[str, Any] | None:
     if conn.dialect.name == "postgresql":
-        return _call_next_in_one_statement(
-            conn,
-            hall_id=hall_id,
-            window_code=window_code,
-            window_id=window_id,
-            now=now,
-            actor=actor,
-        )
+        return _call_next_in_one_statement(conn, hall_id, window_code, window_id, now, actor)
     window = _clerks_window(conn, hall_id, window_code, window_id)
     rules = hall_rules(conn, hall_id)
     chosen = pick_next(conn, window, rules, now)
@@ -572,13 +553,18 @@ def _call(
     if kind != "appointment":
         since = 0 if kind == "priority" else (window.normal_since_priority or 0) + 1
         _SET_INTERLEAVE.rowcount(conn, {"window_id": window.id, "since": since})
-    ticket = load_ticket(conn, ticket_id)
+    return _record_call(conn, window.hall_id, load_ticket(conn, ticket_id), now, actor)
+
+
+def _record_call(
+    conn: Connection, hall_id: int, ticket: dict[str, Any], now: datetime, actor: Actor
+) -> dict[str, Any]:
     append_event(
         conn,
-        hall_id=window.hall_id,
+        hall_id=hall_id,
         type="ticket.called",
         subject_type="ticket",
-        subject_id=ticket_id,
+        subject_id=ticket["id"],
         actor=actor,
         at=now,
         payload=_event_payload(ticket),
