@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from api_client.models.decisions import (
+    DECISION_SOURCES,
     AcceptDecision,
     AcceptWithOwedDecision,
     ApproveDecision,
@@ -68,20 +69,6 @@ from backend.problems import (
 )
 from backend.time_limits import deadline_for, pauses_json, pauses_of
 from backend.verification import Checklist, load_checklist, requested_materials, set_owed_due
-
-OPEN = ("submitted", "under_review", "supplement_requested", "accepted")
-REVIEW = ("submitted", "under_review", "supplement_requested")
-
-SOURCES: dict[str, tuple[str, ...]] = {
-    "accept": REVIEW,
-    "accept_with_owed": REVIEW,
-    "supplement": OPEN,
-    "supplement_received": ("supplement_requested",),
-    "reject": OPEN,
-    "approve": ("accepted",),
-    "transfer": OPEN,
-    "withdraw": OPEN,
-}
 
 EVENT_TYPES = {
     "accept": "case.accepted",
@@ -146,7 +133,9 @@ class Change:
 
 
 def allowed_decisions(row: Any) -> list[str]:
-    allowed = [name for name, sources in SOURCES.items() if row.status in sources]
+    allowed: list[str] = [
+        name for name, sources in DECISION_SOURCES.items() if row.status in sources
+    ]
     if row.status == "supplement_requested" and _resume_to(row) == "accepted":
         allowed = [name for name in allowed if name not in ("accept", "accept_with_owed")]
     return allowed

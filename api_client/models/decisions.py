@@ -21,6 +21,21 @@ DecisionKind = Literal[
     "withdraw",
 ]
 
+_OPEN = ("submitted", "under_review", "supplement_requested", "accepted")
+_REVIEW = ("submitted", "under_review", "supplement_requested")
+DECISION_SOURCES: dict[DecisionKind, tuple[str, ...]] = {
+    "accept": _REVIEW,
+    "accept_with_owed": _REVIEW,
+    "supplement": _OPEN,
+    "supplement_received": ("supplement_requested",),
+    "reject": _OPEN,
+    "approve": ("accepted",),
+    "transfer": _OPEN,
+    "withdraw": _OPEN,
+}
+"""The case statuses each decision may be taken from: the server refuses any other, and the
+workbench offers only these."""
+
 Note = Annotated[str, Field(min_length=1, max_length=1000)]
 
 
