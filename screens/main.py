@@ -81,7 +81,14 @@ class MainScreen(DeskScreen):
             tooltip="tip.open_case",
             id="open-case-anyway",
         ),
-        _b("c", "call_selected", "call_selected", show=False),
+        Binding(
+            "c",
+            "call_selected",
+            "key.call_selected",
+            show=False,
+            tooltip="tip.call_or_resume",
+            id="call-selected",
+        ),
         _b("e", "resume_ticket", "resume_ticket", show=False),
         _b("v", "reveal", "reveal"),
         _b("z", "pause", "pause"),
@@ -241,9 +248,7 @@ class MainScreen(DeskScreen):
         if action in ("park", "transfer"):
             return status in ("called", "serving")
         if action == "call_selected":
-            return (
-                selected is not None and selected.kind == "ticket" and selected.status == "waiting"
-            )
+            return True  # always answers: calls, resumes, or says why not (and what to press)
         if action == "resume_ticket":
             return (
                 selected is not None and selected.kind == "ticket" and selected.status == "parked"
@@ -271,9 +276,22 @@ class MainScreen(DeskScreen):
         self.call_next_ticket()
 
     def action_call_selected(self) -> None:
+        """c: call the waiting ticket under the cursor, take back a parked one, or say why the
+        row cannot be called (a case, a ticket already called or served, an empty list)."""
         row = self.table.selected
-        if row is not None and row.kind == "ticket":
+        if row is None:
+            self.notify(t("call_selected.empty"), severity="warning")
+        elif row.kind == "case":
+            self.notify(t("call_selected.case", number=row.number), severity="warning")
+        elif row.status == "waiting":
             self.ticket_action(row.id, "call")
+        elif row.status == "parked":
+            self.ticket_action(row.id, "resume")
+        else:
+            status = t(f"status.ticket.{row.status}")
+            self.notify(
+                t("call_selected.busy", number=row.number, status=status), severity="warning"
+            )
 
     def action_resume_ticket(self) -> None:
         row = self.table.selected

@@ -4,15 +4,19 @@ leaving a case."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
+import pytest
 from textual.message import Message
 from textual.notifications import Notification, Notify
+from textual.widgets import DataTable, Static
 from textual.worker import Worker
 
 from screens.case import CaseScreen
 from screens.dialogs import PromptDialog
+from screens.help import HelpScreen
 from screens.main import MainScreen
 from screens.widgets.deliberate_confirm import DeliberateConfirmDialog
 from screens.widgets.visitor_panel import VisitorPanel
@@ -135,6 +139,12 @@ async def test_n_asks_a_walk_in_for_the_id_number_and_name(
         assert screen.case.ticket_id == visitor.id and screen.case.applicant.name == "Li Hua"
         assert screen.case.checklist
 
+        await pilot.press("escape")  # back: the visitor is known by the case's name now
+        await settle(app, pilot)
+        assert isinstance(app.screen, MainScreen)
+        visitor_lines = panel_text(app).split("Case ")[0]
+        assert "Li Hua" in visitor_lines and "(not known)" not in visitor_lines
+
 
 async def test_v_says_plainly_when_no_id_is_known_and_toggles(
     fresh_backend: Backend, terminal: httpx.AsyncClient, tmp_path: Path
@@ -256,5 +266,112 @@ async def test_the_service_item_takes_the_width_the_other_columns_leave(
         assert len(header) == table.scrollable_content_region.width
         name = app.service.service_items["WJ-001"].name_en
         shown = row_text(screen, f"t:{ticket['id']}")
-        assert name[:32] in shown, (name, shown)
+        assert len(name) >= 40 and name in shown, (name, shown)  # whole, not cut
+        assert shown.split()[0] == ticket["number"]  # the number column fits its numbers
+        assert shown.startswith(f" {ticket['number']}  "), shown
         assert table.virtual_size.width <= table.scrollable_content_region.width
+
+
+async def test_c_calls_resumes_or_says_what_to_press(
+    fresh_backend: Backend, terminal: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    first = await issue(terminal, ITEM, applicant_id_number=new_person(), applicant_name="王小明")
+    second = await issue(terminal, ITEM)
+    app = make_app(fresh_backend, tmp_path)
+    shown = Shown()
+    async with app.run_test(size=SIZE, notifications=True, message_hook=shown.hook) as pilot:
+        await log_in(app, pilot, "clerk01")
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        table = screen.table
+        await pilot.press("f5", "s", "p")  # serve the first visitor, then park them
+        await settle(app, pilot)
+        parked = f"t:{first['id']}"
+        assert current(app) is None and table.shown[parked].status == "parked"
+
+        table.move_cursor(row=table.get_row_index(parked))
+        await pilot.press("c")  # a parked ticket: taken back, as Enter does
+        await settle(app, pilot)
+        assert (visitor := current(app)) is not None and visitor.id == first["id"]
+        assert shown.any(f"{first['number']} resumed")
+
+        table.move_cursor(row=table.get_row_index(parked))
+        await pilot.press("c")  # already called: says so, calls nothing
+        await settle(app, pilot)
+        assert shown.any(f"{first['number']} is already")
+        visitor = current(app)
+        assert visitor is not None and visitor.id == first["id"]
+
+        if visitor.status == "called":
+            await pilot.press("s")
+            await settle(app, pilot)
+        await pilot.press("n", "escape")  # open the visitor's case: it joins the list
+        await settle(app, pilot)
+        case = app.service.session.store.snapshot.current_case if app.service.session else None
+        assert case is not None
+        key = f"c:{case.id}"
+        shown_number = row_text(screen, key).split()[0]
+        assert shown_number == "…" + case.number.rpartition("-")[2]
+        table.move_cursor(row=table.get_row_index(key))
+        await pilot.press("c")  # a case: says to press Enter
+        await settle(app, pilot)
+        assert shown.any("is a case, not a ticket: press Enter to open it")
+        assert isinstance(app.screen, MainScreen)
+
+        await pilot.press("f", "2")  # finish ("case opened")
+        await settle(app, pilot)
+        waiting = f"t:{second['id']}"
+        table.move_cursor(row=table.get_row_index(waiting))
+        await pilot.press("c")  # a waiting ticket: called out of turn
+        await settle(app, pilot)
+        called = current(app)
+        assert called is not None and called.id == second["id"]
+        assert shown.any(f"Called {second['number']}")
+
+
+def help_rows(app: WorkbenchApp) -> list[list[str]]:
+    table = app.screen.query_one("#help-table", DataTable)
+    return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+@pytest.mark.parametrize("size", [(160, 48), (100, 40)])
+async def test_help_in_chinese_has_no_english_rows_and_wraps(
+    fresh_backend: Backend, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    app = make_app(fresh_backend, tmp_path, language="zh")
+    async with app.run_test(size=size) as pilot:
+        await log_in(app, pilot, "clerk01")
+        await pilot.press("f1")
+        await settle(app, pilot)
+        assert isinstance(app.screen, HelpScreen)
+        title = str(app.screen.query_one(".dialog-title", Static).render())
+        assert "主界面" in title and "Main" not in title
+        rows = help_rows(app)
+        actions = {row[1] for row in rows}
+        assert {"上移", "下一项", "复制", "退出", "命令面板"} <= actions, actions
+        for _key, action, explain in rows:  # F9 is named by the language it switches to
+            text = (action + explain).replace("English", "")
+            assert not re.search(r"[A-Za-z]{3,}", text), (action, explain)
+        table = app.screen.query_one("#help-table", DataTable)
+        assert table.virtual_size.width <= table.scrollable_content_region.width
+
+
+async def test_help_in_english_wraps_every_description_at_100_columns(
+    fresh_backend: Backend, tmp_path: Path
+) -> None:
+    app = make_app(fresh_backend, tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await log_in(app, pilot, "clerk01")
+        await pilot.press("f1")
+        await settle(app, pilot)
+        table = app.screen.query_one("#help-table", DataTable)
+        assert table.virtual_size.width <= table.scrollable_content_region.width
+        rows = help_rows(app)
+        labels = {row[1]: row[2] for row in rows}
+        assert labels["Focus next" if "Focus next" in labels else "Next field"]
+        assert "Scroll left" in labels and "Page up" in labels and "Quit" in labels
+        assert "Command palette" in labels and "palette" not in labels
+        call_next = next(
+            row for row in table.ordered_rows if "Call next" in str(table.get_row(row.key)[1])
+        )
+        assert call_next.height >= 2  # "... asks first while someone is being served" wraps

@@ -177,6 +177,12 @@ class VisitorPanel(Static):
 
     def _applicant_lines(self, ticket: Ticket) -> list[Content]:
         applicant = getattr(ticket, "applicant", None)
+        case = self.case
+        if applicant is None and case is not None and case.ticket_id == ticket.id:
+            # the ticket knew nobody, the visitor's case does (the name typed when n opened
+            # it): the ID number shows in the case's lines below
+            name = self._case_name(f"case:{case.id}", case)
+            return [self._line(t("visitor.name"), name, "bold")]
         if applicant is None:
             return [self._line(t("visitor.name"), t("visitor.unknown"), "dim")]
         subject = f"ticket:{ticket.id}"

@@ -30,11 +30,19 @@ from workbench.i18n import language, t
 from workbench.services import DeskService
 from workbench.worklist import WorkRow
 
-__all__ = ["COLUMNS", "WorkListTable", "arrival_order", "freeze_long_lived", "waited"]
+__all__ = [
+    "COLUMNS",
+    "WorkListTable",
+    "arrival_order",
+    "column_widths",
+    "freeze_long_lived",
+    "shown_number",
+    "waited",
+]
 
 COLUMNS = ("number", "channel", "item", "priority", "status", "waited", "clock")
 WIDTHS = {
-    "number": 21,  # a case number: DL-ZS-20260302-000012
+    "number": 7,  # the least; sized to the widest number shown ("GB0012", "…000012")
     "channel": 9,
     "item": 26,  # the least: the service item takes whatever width the others leave
     "priority": 9,
@@ -44,15 +52,24 @@ WIDTHS = {
 }
 GAP = 1
 """Blank cells before each column."""
-FIXED_WIDTH = sum(w for c, w in WIDTHS.items() if c != "item") + GAP * len(COLUMNS)
-TOTAL_WIDTH = FIXED_WIDTH + WIDTHS["item"] + GAP
-"""The narrowest line: below it the list scrolls sideways."""
 
 
-def column_widths(width: int) -> dict[str, int]:
-    """Each column's cells for a list `width` cells wide: the service item takes the rest."""
-    item = max(WIDTHS["item"], width - FIXED_WIDTH - GAP)
-    return {**WIDTHS, "item": item}
+def column_widths(width: int, number: int = WIDTHS["number"]) -> dict[str, int]:
+    """Each column's cells for a list `width` cells wide whose widest number is `number` cells:
+    the service item takes the rest."""
+    widths = {**WIDTHS, "number": max(WIDTHS["number"], number)}
+    fixed = sum(w for c, w in widths.items() if c != "item") + GAP * (len(COLUMNS) + 1)
+    widths["item"] = max(WIDTHS["item"], width - fixed)
+    return widths
+
+
+def shown_number(row: WorkRow) -> str:
+    """The number as the list shows it: a ticket's whole, a case's last segment (its id, unique
+    in the hall: DL-ZS-20260302-000012 → …000012) after an ellipsis that marks it as a case's;
+    the case screen shows the whole number."""
+    if row.kind != "case":
+        return row.number
+    return "…" + row.number.rpartition("-")[2]
 
 
 CLOCK_VARIABLE = {
@@ -113,6 +130,18 @@ def freeze_long_lived() -> None:
     gc.freeze()
 
 
+def _key(key: str, action: str) -> Binding:
+    """A key of the list, named and explained by the catalogue (`builtin.<action>`)."""
+    return Binding(
+        key,
+        action,
+        f"builtin.{action}",
+        show=False,
+        tooltip=f"builtin_tip.{action}",
+        id=f"work-list-{action.replace('_', '-')}",
+    )
+
+
 @dataclass
 class _Line:
     """A formatted row: the row it shows, the minute its wait times were counted in, and the
@@ -128,13 +157,13 @@ class WorkListTable(ScrollView, can_focus=True):
     """This window's waiting tickets and online cases in one list."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "choose", "Choose", show=False),
-        Binding("up", "cursor_up", "Up", show=False),
-        Binding("down", "cursor_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "first", "First", show=False),
-        Binding("end", "last", "Last", show=False),
+        _key("enter", "choose"),
+        _key("up", "cursor_up"),
+        _key("down", "cursor_down"),
+        _key("pageup", "page_up"),
+        _key("pagedown", "page_down"),
+        _key("home", "first"),
+        _key("end", "last"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -200,6 +229,8 @@ class WorkListTable(ScrollView, can_focus=True):
         self.cursor_row = 0
         self._lines: dict[str, _Line] = {}
         self._widths = dict(WIDTHS)
+        self._number_cells = WIDTHS["number"]
+        """The widest number of the rows shown (the number column's width)."""
 
     @property
     def line_width(self) -> int:
@@ -211,7 +242,7 @@ class WorkListTable(ScrollView, can_focus=True):
     def _fit_columns(self) -> None:
         """Give the service item the width the other columns leave (the scroll bar may have
         come or gone, so this is checked whenever the header is drawn)."""
-        widths = column_widths(self.scrollable_content_region.width)
+        widths = column_widths(self.scrollable_content_region.width, self._number_cells)
         if widths != self._widths:
             self._widths = widths
             self.virtual_size = Size(self.line_width, len(self.order) + 1)
@@ -263,8 +294,10 @@ class WorkListTable(ScrollView, can_focus=True):
             return
         changed = [key for key, row in wanted.items() if self.shown.get(key) is not row]
         reordered = order != self.order
+        gone = any(key not in wanted for key in self.shown)
         self.shown = wanted
         self.order = order
+        self._measure_numbers(changed, everything=force or gone)
         for key in [k for k in self._lines if k not in wanted]:
             del self._lines[key]
         if selected is not None and selected.key in wanted:
@@ -281,6 +314,17 @@ class WorkListTable(ScrollView, can_focus=True):
         now = self.selected
         if now is not selected and (now is None or selected is None or now.key != selected.key):
             self.post_message(self.RowHighlighted(now))
+
+    def _measure_numbers(self, changed: list[str], *, everything: bool) -> None:
+        """Size the number column to the widest number shown: measured in full when rows went
+        (the widest may have gone with them), else only the changed rows can widen it."""
+        keys = self.shown if everything else changed
+        least = WIDTHS["number"] if everything else self._number_cells
+        numbers = (cell_len(shown_number(self.shown[key])) for key in keys)
+        widest = max([least, cell_len(t("list.number")), *numbers])
+        if widest != self._number_cells:
+            self._number_cells = widest
+            self._fit_columns()
 
     def move_cursor(self, *, row: int, scroll: bool = True) -> None:
         if not self.order:
@@ -402,7 +446,7 @@ class WorkListTable(ScrollView, can_focus=True):
     def _segments(self, row: WorkRow, now: datetime) -> list[Segment]:
         priority = t(f"priority.{row.priority}") if row.priority else ""
         cells: list[tuple[str, Style | None]] = [
-            (row.number, Style(bold=True)),
+            (shown_number(row), Style(bold=True)),
             (t(f"channel.{row.channel}"), None),
             (self._item_name(row.service_item), None),
             (priority, self._colour("priority") if priority else None),
