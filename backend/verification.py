@@ -195,11 +195,14 @@ def check_allowed(case_row: Any, material: Any, body: MaterialVerification) -> N
         )
     if body.status == "owed" and not material.may_be_owed:
         raise _refuse(
-            f"status: the catalogue does not allow {material.code} to be owed (容缺).", "status"
+            f"The catalogue does not allow {material.name_en} ({material.name}) to be owed (容缺).",
+            "status",
         )
     if body.status == "not_applicable" and material.mandatory:
         raise _refuse(
-            f"status: {material.code} is mandatory, so it cannot be not applicable.", "status"
+            f"{material.name_en} ({material.name}) is mandatory, so it cannot be marked "
+            "not applicable.",
+            "status",
         )
     if body.status == "owed" and case_row.status not in BEFORE_ACCEPTANCE:
         raise Conflict(

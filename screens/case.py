@@ -7,14 +7,17 @@ shown with what changed, and the clerk chooses (see `ConflictDialog`).
 
 from __future__ import annotations
 
+import contextlib
+import json
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -25,6 +28,7 @@ from api_client.models import (
     AcceptDecision,
     AcceptWithOwedDecision,
     ApproveDecision,
+    AttachedELicence,
     Case,
     ChecklistRow,
     DocumentFacts,
@@ -81,7 +85,17 @@ REJECT_REASONS = (
     "document_expired",
     "no_authorisation",
 )
-CHECKLIST_WIDTHS = {"material": 34, "required": 16, "status": 11, "provided": 20, "findings": 22}
+CHECKLIST_COLUMNS = ("material", "required", "status", "provided", "findings")
+FALLBACK_WIDTHS = {"material": 34, "required": 16, "status": 11, "provided": 20, "findings": 22}
+"""The widths used before the table knows its own width."""
+CELL_PADDING = 2
+"""DataTable pads every cell by one on either side."""
+MIN_MATERIAL = 24
+MIN_FINDINGS = 20
+MAX_SHORT = 26
+"""At most this wide: the required, status and provided columns."""
+TYPING_PAUSE = 0.8
+"""Seconds without a key before a refusal dialog may open on its own."""
 MARKS = {
     "original": ("provided", "original"),
     "copy": ("provided", "copy"),
@@ -90,6 +104,41 @@ MARKS = {
     "owed": ("owed", None),
     "not_applicable": ("not_applicable", None),
 }
+
+
+def pending_marks(entries: Iterable[OutboxEntry], case_id: int) -> dict[str, str]:
+    """Material → status of this case's checklist marks still waiting in the outbox (the last
+    one of a material wins; refused ones are not among them: the server did not take them)."""
+    prefix = f"/api/v1/cases/{int(case_id)}/materials/"
+    marks: dict[str, str] = {}
+    for entry in sorted(entries, key=lambda e: e.id):
+        if entry.state is not EntryState.PENDING or not entry.path.startswith(prefix):
+            continue
+        try:
+            body = json.loads(entry.body or "{}")
+        except ValueError:
+            continue
+        status = body.get("status") if isinstance(body, dict) else None
+        if isinstance(status, str):
+            marks[entry.path.removeprefix(prefix)] = status
+    return marks
+
+
+def column_widths(
+    headers: dict[str, str], rows: Iterable[tuple[Text, ...]], available: int
+) -> dict[str, int]:
+    """Widths for the checklist: the short columns as wide as their contents, the material's
+    name as wide as the longest one (leaving findings some room), the findings the rest."""
+    need = {column: cell_len(header) for column, header in headers.items()}
+    for cells in rows:
+        for column, cell in zip(CHECKLIST_COLUMNS, cells, strict=True):
+            need[column] = max(need[column], cell.cell_len)
+    widths = {c: min(MAX_SHORT, need[c]) for c in ("required", "status", "provided")}
+    room = available - CELL_PADDING * len(CHECKLIST_COLUMNS) - sum(widths.values())
+    findings_least = min(need["findings"], MIN_FINDINGS)
+    widths["material"] = max(MIN_MATERIAL, min(need["material"], room - findings_least))
+    widths["findings"] = max(findings_least, room - widths["material"], 1)
+    return {column: widths[column] for column in CHECKLIST_COLUMNS}
 
 
 def _b(key: str, action: str, name: str, *, show: bool = True) -> Binding:
@@ -125,7 +174,7 @@ class CaseScreen(DeskScreen):
         _b2("i", "facts", "facts"),
         _b("d", "decide", "decide"),
         _b2("r", "supplement_received", "supplement_received"),
-        _b("v", "reveal", "reveal"),
+        Binding("v", "reveal", "key.reveal", tooltip="case_guard.tip_reveal", id="reveal"),
         _b("f7", "save_notice", "save_notice", show=False),
         _b("f8", "print_notice", "print_notice", show=False),
         *merge_bindings(candidates="M", history="h"),
@@ -147,6 +196,14 @@ class CaseScreen(DeskScreen):
         """The applicant's ID number as fetched for e-licence look-ups: used, never shown."""
         self._unsubscribe: Callable[[], None] | None = None
         self._conflicts_seen: set[int] = set()
+        self._sending: list[tuple[str, str]] = []
+        """Marks queued on this screen but not yet written to the outbox (material, status)."""
+        self._refused: set[int] = set()
+        self._last_key = 0.0
+        self._refusal_due: OutboxEntry | None = None
+        self._widths: dict[str, int] = {}
+        self._layout_pending = False
+        """This case's outbox entries the server refused, as last seen."""
 
     def compose(self) -> ComposeResult:
         yield OfflineBanner(id="offline-banner")
@@ -166,8 +223,7 @@ class CaseScreen(DeskScreen):
         self.query_one("#guideline").border_title = t("case.guideline")
         table = self.query_one("#checklist", DataTable)
         table.border_title = t("case.checklist")
-        for column, width in CHECKLIST_WIDTHS.items():
-            table.add_column(t(f"checklist.{column}"), key=column, width=width)
+        self._set_columns(FALLBACK_WIDTHS)
         table.focus()
         session = self.service.session
         if session is not None:
@@ -184,10 +240,13 @@ class CaseScreen(DeskScreen):
         fresh = case is not None and case.id == self.case_id and case != old.current_case
         if fresh and case is not None and (self.case is None or case.version >= self.case.version):
             self.case = case
-            self.local.clear()
+            self.local = {material: status for material, status in self._sending}
             self.show_case()
+            self.reconcile_marks()  # marks still waiting behind this answer keep their ⧗
         if old.outbox != new.outbox or old.connection != new.connection:
             self._show_connection(new)
+        if old.outbox != new.outbox:
+            self.reconcile_marks()
         if new.outbox.conflicts > old.outbox.conflicts:
             self.check_conflicts()
 
@@ -242,21 +301,44 @@ class CaseScreen(DeskScreen):
             f"{applicant} {id_number}  │  {t('channel.' + case.channel)}{clock}"
         )
 
+    def _set_columns(self, widths: dict[str, int]) -> None:
+        """(Re)create the checklist's columns at these widths (the rows go with them)."""
+        table = self.query_one("#checklist", DataTable)
+        table.clear(columns=True)
+        for column in CHECKLIST_COLUMNS:
+            table.add_column(t(f"checklist.{column}"), key=column, width=widths[column])
+        self._widths = dict(widths)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.case is not None:
+            self.call_after_refresh(self._refill)
+
+    def _refill(self) -> None:
+        if self.case is not None:
+            self._fill_checklist(self.case)
+
     def _fill_checklist(self, case: Case) -> None:
         table = self.query_one("#checklist", DataTable)
         cursor = table.cursor_row
+        cells = {row.material: self._cells(case, row) for row in case.checklist or []}
+        available = table.scrollable_content_region.width
+        if available <= 0 and not self._layout_pending:
+            self._layout_pending = True  # not laid out yet: once it is, size the columns
+            self.call_after_refresh(self._refill)
+        elif available > 0:
+            self._layout_pending = False
         with self.app.batch_update():
-            for row in case.checklist or []:
-                cells = self._cells(case, row)
-                if row.material in table.rows:
-                    for column, value in zip(
-                        ("material", "required", "status", "provided", "findings"),
-                        cells,
-                        strict=True,
-                    ):
-                        table.update_cell(row.material, column, value)
+            if available > 0:
+                headers = {c: t(f"checklist.{c}") for c in CHECKLIST_COLUMNS}
+                widths = column_widths(headers, cells.values(), available)
+                if widths != self._widths:
+                    self._set_columns(widths)
+            for material, row_cells in cells.items():
+                if material in table.rows:
+                    for column, value in zip(CHECKLIST_COLUMNS, row_cells, strict=True):
+                        table.update_cell(material, column, value)
                 else:
-                    table.add_row(*cells, key=row.material)
+                    table.add_row(*row_cells, key=material)
             if table.row_count:
                 table.move_cursor(row=min(cursor, table.row_count - 1))
 
@@ -289,8 +371,17 @@ class CaseScreen(DeskScreen):
         if status != "provided" or row.status != "provided":
             return ""
         if row.e_licence is not None:
-            return f"{t('provided.e_licence')} {row.e_licence.number_masked}"
+            return t("case_guard.e_licence_provided", label=self._licence_label(row.e_licence))
         return t(f"provided.{row.provided_as}") if row.provided_as else ""
+
+    def _licence_label(self, licence: AttachedELicence) -> str:
+        """A short label of the licence itself: its own number, or (a licence numbered by the
+        holder's ID number, like the ID card's) how long it is valid; never an ID number."""
+        if "*" not in licence.number_masked and licence.number_masked != self._holder_id:
+            return licence.number_masked
+        if licence.valid_to is None:
+            return t("case_guard.e_licence_long_term")
+        return t("case_guard.e_licence_valid_to", date=licence.valid_to.isoformat())
 
     def _findings(self, case: Case) -> str:
         findings = case.findings or []
@@ -340,7 +431,7 @@ class CaseScreen(DeskScreen):
         self.query_one("#guideline").border_title = t("case.guideline")
         table = self.query_one("#checklist", DataTable)
         table.border_title = t("case.checklist")
-        for column in ("material", "required", "status", "provided", "findings"):
+        for column in CHECKLIST_COLUMNS:
             table.columns[column].label = Text(t(f"checklist.{column}"))  # type: ignore[index]
         self.show_case()
         self.query_one(KeyBar).render_keys()
@@ -364,6 +455,10 @@ class CaseScreen(DeskScreen):
         if status == "owed" and not row.may_be_owed:
             self.notify(t("case.not_owable"), severity="warning")
             return
+        if status == "not_applicable" and row.mandatory:
+            name = row.name if self._zh() else row.name_en
+            self.notify(t("case_guard.mandatory_not_na", material=name), severity="warning")
+            return
         verification = MaterialVerification(status=status, provided_as=provided_as, note=row.note)
         self._queue_mark(row, verification)
 
@@ -371,6 +466,7 @@ class CaseScreen(DeskScreen):
         self, row: ChecklistRow, verification: MaterialVerification, *, advance: bool = True
     ) -> None:
         self.local[row.material] = verification.status
+        self._sending.append((row.material, verification.status))
         if self.case is not None:
             self._fill_checklist(self.case)
             table = self.query_one("#checklist", DataTable)
@@ -558,7 +654,19 @@ class CaseScreen(DeskScreen):
         self.show_case()
 
     def action_reveal(self) -> None:
-        self.reveal()
+        """v: reveal the applicant's ID number and name (audited), or mask them again."""
+        if self.revealed is None:
+            self.reveal()
+            return
+        self.revealed = None
+        self.show_case()
+        self.notify(t("done.masked"))
+
+    def binding_label(self, binding: Binding) -> str | None:
+        """The footer's live label: "Hide ID" while the ID number is shown."""
+        if binding.action == "reveal" and self.revealed is not None:
+            return t("key.hide_id")
+        return None
 
     def action_merge_candidates(self) -> None:
         if self.case is not None:
@@ -606,8 +714,31 @@ class CaseScreen(DeskScreen):
 
     @work(group="case-mark", exit_on_error=False)
     async def send_mark(self, material: str, verification: MaterialVerification) -> None:
-        assert self.case is not None
-        await self.service.verify_material(self.case, material, verification)
+        try:
+            assert self.case is not None
+            await self.service.verify_material(self.case, material, verification)
+        finally:
+            with contextlib.suppress(ValueError):
+                self._sending.remove((material, verification.status))
+        self.reconcile_marks()
+
+    @work(exclusive=True, group="case-marks", exit_on_error=False)
+    async def reconcile_marks(self) -> None:
+        """Show only the marks still on their way: one the server refused (or the clerk
+        dropped) goes back to what the server has, at once, and the case is fetched again
+        (its version too: the refused change never counted)."""
+        entries = await self.service.outbox_entries()
+        mine = [e for e in entries if e.ordering_key == f"case:{self.case_id}"]
+        refused = {e.id for e in mine if e.state is EntryState.CONFLICT}
+        overlay = pending_marks(mine, self.case_id)
+        overlay.update(self._sending)
+        settled = refused != self._refused
+        self._refused = refused
+        if overlay != self.local:
+            self.local = overlay
+            self.show_case()
+        if settled:
+            self.load_case()
 
     @work(exclusive=True, group="case-decide", exit_on_error=False)
     async def send_decision(self, decision: DecisionRequest) -> None:
@@ -703,7 +834,28 @@ class CaseScreen(DeskScreen):
         ]
         if mine:
             self._conflicts_seen.add(mine[0].id)
-            self.app.push_screen(ConflictDialog(mine[0]), self._settled)
+            self._refusal_due = mine[0]
+            self._offer_refusal()
+
+    def _offer_refusal(self) -> None:
+        """Open the refusal dialog once this screen is on top and the clerk has paused
+        typing: a dialog that opens by itself must not catch a key meant for this screen
+        (`d` decides here, but drops the refused change in the dialog)."""
+        entry = self._refusal_due
+        if entry is None or not self.is_attached or self.app.screen is not self:
+            return  # on_screen_resume offers it
+        quiet = time.monotonic() - self._last_key
+        if quiet < TYPING_PAUSE:
+            self.set_timer(TYPING_PAUSE - quiet, self._offer_refusal)
+            return
+        self._refusal_due = None
+        self.app.push_screen(ConflictDialog(entry), self._settled)
+
+    def on_screen_resume(self) -> None:
+        self._offer_refusal()
+
+    def on_key(self, event: events.Key) -> None:
+        self._last_key = time.monotonic()
 
     def _settled(self, entry: OutboxEntry | None) -> None:
         self.load_case()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from api_client.models import Case, ChecklistRow, ServiceItem
+from api_client.models.decisions import DECISION_SOURCES
 from workbench.i18n import language, t
 
 __all__ = [
@@ -20,20 +21,6 @@ __all__ = [
     "supplement_rows",
     "unavailable_decisions",
 ]
-
-OPEN = ("submitted", "under_review", "supplement_requested", "accepted")
-REVIEW = ("submitted", "under_review", "supplement_requested")
-SOURCES: dict[str, tuple[str, ...]] = {
-    "accept": REVIEW,
-    "accept_with_owed": REVIEW,
-    "supplement": OPEN,
-    "supplement_received": ("supplement_requested",),
-    "reject": OPEN,
-    "approve": ("accepted",),
-    "transfer": OPEN,
-    "withdraw": OPEN,
-}
-"""The case statuses each decision may be taken from (as `backend/decisions.py` has them)."""
 
 
 def _zh() -> bool:
@@ -174,11 +161,11 @@ def unavailable_decisions(case: Case, local: Mapping[str, str]) -> dict[str, str
     status = t(f"status.case.{case.status}")
     resumes_accepted = case.time_limit is not None and case.time_limit.accepted_on is not None
     unavailable: dict[str, str] = {}
-    for decision, sources in SOURCES.items():
+    for kind, sources in DECISION_SOURCES.items():
         if case.status not in sources:
-            unavailable[decision] = t("case_guard.not_now", status=status)
-        elif decision in ("accept", "accept_with_owed") and resumes_accepted:
-            unavailable[decision] = t("case_guard.already_accepted")
+            unavailable[kind] = t("case_guard.not_now", status=status)
+        elif kind in ("accept", "accept_with_owed") and resumes_accepted:
+            unavailable[kind] = t("case_guard.already_accepted")
     view = _with_local(case, local)
     blockers = {
         "accept": lambda: _acceptance_blocker(view, owed_allowed=False),

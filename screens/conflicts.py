@@ -24,7 +24,15 @@ from workbench.i18n import t
 from workbench.outbox import EntryState, OutboxEntry
 from workbench.store import Snapshot
 
-__all__ = ["ConflictDialog", "OutboxScreen", "describe_conflict"]
+__all__ = ["ConflictDialog", "OutboxScreen", "can_retry", "describe_conflict"]
+
+
+def can_retry(entry: OutboxEntry) -> bool:
+    """Whether sending the change again may succeed: yes after a conflict (409), a stale
+    version (412) or a change too old to send blindly (0); not after a refusal of the change
+    itself (422 and the other 4xx), which the server would refuse the same way again."""
+    status = (entry.problem or {}).get("status")
+    return not isinstance(status, int) or not 400 <= status < 500 or status in (409, 412)
 
 
 def describe_conflict(entry: OutboxEntry) -> str:
@@ -55,6 +63,7 @@ class ConflictDialog(DeskModal[OutboxEntry | None]):
     def __init__(self, entry: OutboxEntry) -> None:
         super().__init__()
         self.entry = entry
+        self.retryable = can_retry(entry)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog dialog-wide"):
@@ -62,14 +71,23 @@ class ConflictDialog(DeskModal[OutboxEntry | None]):
             title = t("conflict.title") if stale else t("conflict.refused")
             yield Static(title, classes="dialog-title")
             yield Static(describe_conflict(self.entry), markup=False)
+            if not self.retryable:
+                yield Static(t("conflict.cannot_succeed"), markup=False)
             with Horizontal(classes="dialog-buttons"):
-                yield Button(t("conflict.retry"), variant="primary", id="retry")
+                if self.retryable:
+                    yield Button(t("conflict.retry"), variant="primary", id="retry")
                 yield Button(t("conflict.discard"), variant="error", id="discard")
                 yield Button(t("conflict.later"), id="later")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "retry":
+            return self.retryable
+        return True
+
     @on(Button.Pressed, "#retry")
     def action_retry(self) -> None:
-        self.settle(retry=True)
+        if self.retryable:
+            self.settle(retry=True)
 
     @on(Button.Pressed, "#discard")
     def action_discard(self) -> None:
@@ -204,6 +222,9 @@ class OutboxScreen(DeskScreen):
     def action_retry(self) -> None:
         entry = self._selected()
         if entry is not None and entry.state is EntryState.CONFLICT:
+            if not can_retry(entry):
+                self.notify(t("conflict.cannot_succeed"), severity="warning")
+                return
             self.settle(entry, retry=True)
 
     def action_discard(self) -> None:

@@ -104,6 +104,7 @@ async def test_owed_only_where_the_catalogue_allows_it(
     refused = await verify(clerk, case, "id_card", status="owed")
     assert refused.status_code == 422
     assert "owed" in refused.json()["detail"]
+    assert "identity card" in refused.json()["detail"] and "id_card" not in refused.json()["detail"]
     assert (await verify(clerk, case, "income_proof", status="owed")).status_code == 200
 
 
@@ -114,6 +115,9 @@ async def test_not_applicable_only_for_optional_materials(
     refused = await verify(clerk, case, "application", status="not_applicable")
     assert refused.status_code == 422
     assert "mandatory" in refused.json()["detail"]
+    id_card = await verify(clerk, case, "id_card", status="not_applicable")
+    detail = id_card.json()["detail"]  # the material by its name, as the clerk knows it
+    assert "identity card" in detail and "id_card" not in detail and "status:" not in detail
     ok = await verify(clerk, case, "disability_proof", status="not_applicable")
     assert ok.status_code == 200
 
