@@ -168,7 +168,7 @@ async def _key_to_ticket(port: int, samples: int, clerk: int) -> tuple[list[floa
                 f"(server {1000 * round_trips[-1]:.0f} ms)",
                 file=sys.stderr,
             )
-            await pilot.press("x")  # no-show, so the next F5 calls someone new
+            await pilot.press("x", "y")  # no-show (confirmed), so the next F5 calls someone new
             for _ in range(6000):  # at most 30 s for the no-show to land
                 if panel.ticket is None:
                     break
