@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -266,6 +267,16 @@ cases = Table(
     Column("completed_on", Date),
     Column("merged_into_id", ForeignKey("cases.id")),
     Index("ix_cases_claim", "hall_id", "status", "assignee_id", "channel", "id"),
+    # claim next case: the oldest claimable case read off this small index in id order (the
+    # planner cannot take `ORDER BY id` from ix_cases_claim past `assignee_id IS NULL` and
+    # `channel IN (...)`, and walked the primary key past every case ever filed instead)
+    Index(
+        "ix_cases_claimable",
+        "hall_id",
+        "id",
+        postgresql_where=text("status = 'submitted' AND assignee_id IS NULL"),
+        sqlite_where=text("status = 'submitted' AND assignee_id IS NULL"),
+    ),
     Index("ix_cases_applicant", "applicant_id"),
     Index("ix_cases_deadline", "hall_id", "clock_state", "deadline_on", "id"),
 )
