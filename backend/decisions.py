@@ -489,6 +489,9 @@ def _refuse_unknown(named: list[SupplementItem], rows: dict[str, Any]) -> None:
         )
 
 
+ABSENT_REASON, ABSENT_REASON_EN = "尚未提交", "not supplied"
+
+
 def _defects(ctx: Context) -> dict[str, tuple[str, str]]:
     """Material → (reason zh, reason en) for every mandatory material missing and every
     material with an error finding."""
@@ -496,7 +499,12 @@ def _defects(ctx: Context) -> dict[str, tuple[str, str]]:
     for finding in _error_findings(ctx):
         code = finding["material"]
         if code and code not in reasons:
-            reasons[code] = (finding["message_zh"], finding["message_en"])
+            # the notice names the material on the same line: "not supplied" says the rest
+            absent = finding["code"] == "material_absent"
+            reasons[code] = (
+                ABSENT_REASON if absent else finding["message_zh"],
+                ABSENT_REASON_EN if absent else finding["message_en"],
+            )
     return reasons
 
 

@@ -195,7 +195,12 @@ def supplement_preview(case: Case, item: ServiceItem | None) -> str:
         t("notice.supplement_intro"),
     ]
     for index, row in enumerate(rows, start=1):
-        reasons = row_findings(case, row) or [t("notice.reason_missing")]
+        # the line names the material already: "not supplied" rather than the finding's
+        # sentence that names it again (the server's notice does the same)
+        found = [f for f in case.findings or [] if f.material == row.material]
+        reasons = [
+            f.message_zh if _zh() else f.message_en for f in found if f.code != "material_absent"
+        ] or [t("notice.reason_missing")]
         lines.append(f"  {index}. {_name(row)} — {'; '.join(reasons)}")
     lines += ["", t("notice.supplement_once")]
     return "\n".join(lines)

@@ -64,6 +64,12 @@ async def test_a_supplement_notice_as_pdf_lists_every_material_in_chinese(
     ):
         assert expected in text.replace("\n", ""), expected
     assert case["applicant"]["id_number_masked"] in text
+    as_text = (await fetch(clerk, notice["text_url"])).text
+    for name in ("居民户口簿", "Household register"):
+        lines = [line for line in as_text.splitlines() if name in line]
+        assert lines, name
+        assert all(line.count(name) == 1 for line in lines), "the reason repeats the name"
+    assert "尚未提交" in as_text and "not supplied" in as_text
 
 
 async def test_notice_formats_by_suffix_and_accept_header(

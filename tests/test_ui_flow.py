@@ -201,8 +201,9 @@ async def test_verify_and_decide_through_the_outbox(
 
         await pilot.press("d", "2")  # request supplements: the notice is shown first
         await pilot.pause()
-        notice = app.screen.query_one(".notice")
-        assert "Household register" in str(notice.query_one("Static").render())
+        notice = str(app.screen.query_one(".notice").query_one("Static").render())
+        [line] = [line for line in notice.splitlines() if "Household register" in line]
+        assert line.count("Household register") == 1 and "not supplied" in line
         await pilot.press("enter")
         await settle(app, pilot)
         assert "sending in" in str(screen.query_one("#undo-bar").render())
