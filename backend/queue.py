@@ -347,9 +347,19 @@ _FIRST_PRIORITY = _first_candidate(
 _FIRST_NORMAL = _first_candidate(tickets.c.priority_weight == 0, tickets.c.queued_at)
 
 
+def _appointment_grace(rules: dict[str, Any]) -> timedelta:
+    """How early an appointment counts as due (the hall's rule; 15 minutes by default)."""
+    return timedelta(minutes=int(rules.get("appointment_grace_minutes", 15)))
+
+
+def _interleave(rules: dict[str, Any]) -> int:
+    """At most this many normal tickets between two priority ones (3 by default)."""
+    return int(rules.get("priority_interleave", 3))
+
+
 def pick_next(conn: Connection, window: Any, rules: dict[str, Any], now: datetime) -> Any:
     """Choose the ticket `call_next` gives this window, or None when nobody waits."""
-    grace = timedelta(minutes=int(rules.get("appointment_grace_minutes", 15)))
+    grace = _appointment_grace(rules)
     params = {
         "hall_id": window.hall_id,
         "window_id": window.id,
@@ -361,7 +371,7 @@ def pick_next(conn: Connection, window: Any, rules: dict[str, Any], now: datetim
         return due
     priority = _FIRST_PRIORITY.first(conn, params)
     normals_since = window.normal_since_priority
-    interleave = int(rules.get("priority_interleave", 3))
+    interleave = _interleave(rules)
     if priority is not None and (normals_since is None or normals_since >= interleave):
         return priority
     normal = _FIRST_NORMAL.first(conn, params)
@@ -464,7 +474,7 @@ def _call_next_in_one_statement(
     actor: Actor,
 ) -> dict[str, Any] | None:
     rules = hall_rules(conn, hall_id)
-    grace = timedelta(minutes=int(rules.get("appointment_grace_minutes", 15)))
+    grace = _appointment_grace(rules)
     row = _CLAIM_IN_ONE_STATEMENT.first(
         conn,
         {
@@ -473,7 +483,7 @@ def _call_next_in_one_statement(
             "window_id": window_id,
             "day": local_day(now, rules["timezone"]),
             "due_before": now + grace,
-            "interleave": int(rules.get("priority_interleave", 3)),
+            "interleave": _interleave(rules),
             "now": now,
         },
     )
@@ -507,7 +517,7 @@ def call_next(
 def _kind(row: Any, rules: dict[str, Any], now: datetime) -> str:
     """How a call counts for the interleave: appointments due now do not count at all."""
     if row.appointment_at is not None:
-        grace = timedelta(minutes=int(rules.get("appointment_grace_minutes", 15)))
+        grace = _appointment_grace(rules)
         return "appointment" if row.appointment_at <= now + grace else "normal"
     return "priority" if row.priority_weight > 0 else "normal"
 

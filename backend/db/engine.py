@@ -101,19 +101,27 @@ class WriteRequest:
     future: Future[Any] = field(default_factory=Future)
 
 
-def _run_in_savepoint(
-    conn: Connection, request: WriteRequest
-) -> tuple[WriteRequest, Any, BaseException | None]:
-    savepoint = conn.begin_nested()
+Outcome = tuple[WriteRequest, Any, BaseException | None]
+
+
+def _run_undoably(conn: Connection, request: WriteRequest, undo: Callable[[], object]) -> Outcome:
+    """Run one write of a batch; if it raises, `undo` its statements and drop its events."""
     events_before = len(pending_events(conn))
     try:
         result = request.fn(conn, *request.args)
     except Exception as exc:  # refused (or failed): undo this request only, events included
-        savepoint.rollback()
+        undo()
         del pending_events(conn)[events_before:]
         return request, None, exc
-    savepoint.commit()
     return request, result, None
+
+
+def _run_in_savepoint(conn: Connection, request: WriteRequest) -> Outcome:
+    savepoint = conn.begin_nested()
+    outcome = _run_undoably(conn, request, savepoint.rollback)
+    if outcome[2] is None:
+        savepoint.commit()
+    return outcome
 
 
 class ChainedSavepoints:
@@ -127,21 +135,16 @@ class ChainedSavepoints:
         self._conn = conn
         self._set = False
 
-    def run(self, request: WriteRequest) -> tuple[WriteRequest, Any, BaseException | None]:
+    def run(self, request: WriteRequest) -> Outcome:
         self._send(
             f"RELEASE SAVEPOINT {self.NAME}; SAVEPOINT {self.NAME}"
             if self._set
             else f"SAVEPOINT {self.NAME}"
         )
         self._set = True
-        events_before = len(pending_events(self._conn))
-        try:
-            result = request.fn(self._conn, *request.args)
-        except Exception as exc:  # refused (or failed): undo this request only, events included
-            self._send(f"ROLLBACK TO SAVEPOINT {self.NAME}")
-            del pending_events(self._conn)[events_before:]
-            return request, None, exc
-        return request, result, None
+        return _run_undoably(
+            self._conn, request, lambda: self._send(f"ROLLBACK TO SAVEPOINT {self.NAME}")
+        )
 
     def _send(self, statement: str) -> None:
         # straight on the driver (no parameters: sent as one simple query)
@@ -231,10 +234,7 @@ class Database:
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn(connection, *args)` in a read transaction on the reader pool."""
-        if self.inline:
-            return self._on_loop_connection(self._read_on, fn, args)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._readers, self._run_read, fn, args)
+        return await self._read(fn, args, one_statement=False)
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn(connection, *args)` in one write transaction; commit unless it raises."""
@@ -269,10 +269,13 @@ class Database:
     async def read_one_statement(self, fn: Callable[..., T], *args: Any) -> T:
         """`read` for a function that runs a single SELECT: on PostgreSQL without BEGIN and
         COMMIT around it (two round trips that give one statement nothing)."""
+        return await self._read(fn, args, one_statement=True)
+
+    async def _read(self, fn: Callable[..., T], args: tuple[Any, ...], one_statement: bool) -> T:
         if self.inline:
             return self._on_loop_connection(self._read_on, fn, args)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._readers, self._run_read, fn, args, True)
+        return await loop.run_in_executor(self._readers, self._run_read, fn, args, one_statement)
 
     def _run_read(
         self, fn: Callable[..., T], args: tuple[Any, ...], one_statement: bool = False
@@ -313,7 +316,7 @@ class Database:
         One commit (one fsync) for the whole batch is what lets many clerks write at once:
         the event chain's head row serialises commits, so without batching the throughput of
         the whole city would be one fsync per change."""
-        outcomes: list[tuple[WriteRequest, Any, BaseException | None]] = []
+        outcomes: list[Outcome] = []
         try:
             with self.engine.connect() as conn:
                 if len(batch) == 1:  # alone: its own transaction, no savepoint round trips
