@@ -60,6 +60,16 @@ def test_a_bad_hall_file_is_refused_with_its_location(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_an_invalid_backend_setting_is_named_not_a_traceback(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    result = workbench("serve", "--database", url, env_extra={"WORKBENCH_WRITE_THREADS": "0"})
+    assert result.returncode == 2
+    assert (
+        "WORKBENCH_WRITE_THREADS" in result.stderr and "greater than or equal to 1" in result.stderr
+    )
+    assert "Traceback" not in result.stderr
+
+
 def test_the_simulator_keeps_a_hall_alive(tmp_path: Path) -> None:
     settings = seeded_settings(tmp_path)
     with EmbeddedServer(settings) as server:

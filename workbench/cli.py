@@ -12,9 +12,23 @@ from pathlib import Path
 
 
 def _settings(database: str | None) -> object:
+    """The backend's settings from the environment; an invalid one ends the command with its
+    name and what is wrong (exit code 2), not a traceback."""
+    from pydantic import ValidationError
+
     from backend.settings import BackendSettings
 
-    return BackendSettings(database_url=database) if database else BackendSettings()
+    try:
+        return BackendSettings(database_url=database) if database else BackendSettings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = ".".join(str(part) for part in error["loc"])
+        print(
+            f"workbench: setting '{name}' is invalid: {error['msg']} "
+            f"(the environment variable WORKBENCH_{name.upper()}).",
+            file=sys.stderr,
+        )
+        raise SystemExit(2) from None
 
 
 def _add_database(parser: argparse.ArgumentParser) -> None:
