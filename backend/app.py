@@ -12,7 +12,7 @@ from backend.clock import Clock
 from backend.db.engine import Database
 from backend.db.migrate import upgrade_to_head
 from backend.event_log import ensure_chain_head
-from backend.idempotency import prefetch_stored_responses
+from backend.idempotency import prefetch_stored_responses, store_batch_responses
 from backend.logging_setup import RequestIdMiddleware
 from backend.metrics import BodySizeLimit, Metrics, MetricsMiddleware
 from backend.openapi import refine
@@ -60,6 +60,7 @@ def create_app(settings: BackendSettings | None = None, *, clock: Clock | None =
         )
         prepare_database(db)
         db.batch_preparers.append(prefetch_stored_responses)
+        db.batch_finishers.append(store_batch_responses)
         passwords = Passwords(
             time_cost=settings.password_time_cost, memory_kib=settings.password_memory_kib
         )

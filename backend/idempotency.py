@@ -26,7 +26,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from backend.auth import Principal, current_principal
-from backend.db.engine import BATCH_PREPARED
+from backend.db.engine import BATCH_PREPARED, IN_PLACE_BATCH
 from backend.db.prepared import Prepared
 from backend.db.schema import idempotency_keys
 from backend.problems import (
@@ -136,19 +136,21 @@ class IdempotentRequest:
             return stored, True
         outcome = handler(conn, now)
         encoded = None if outcome.body is None else _encode(outcome.body)
-        _KEY_INSERT.rowcount(
-            conn,
-            {
-                "user_id": self.principal.user_id,
-                "key": self.key,
-                "request_hash": self.fingerprint,
-                "state": "done",
-                "status_code": outcome.status,
-                "response_headers": outcome.headers,
-                "response_body": encoded,
-                "created_at": now,
-            },
-        )
+        record = {
+            "user_id": self.principal.user_id,
+            "key": self.key,
+            "request_hash": self.fingerprint,
+            "state": "done",
+            "status_code": outcome.status,
+            "response_headers": outcome.headers,
+            "response_body": encoded,
+            "created_at": now,
+        }
+        prefetched: StoredKeys | None = conn.info.get(BATCH_PREPARED)
+        if prefetched is not None and prefetched.to_store is not None:
+            prefetched.to_store.append(record)  # see `store_batch_responses`
+        else:
+            _KEY_INSERT.rowcount(conn, record)
         return replace(outcome, encoded=encoded), False
 
     def _stored(self, conn: Connection, now: datetime) -> Outcome | None:
@@ -185,10 +187,12 @@ class IdempotentRequest:
 
 @dataclass(frozen=True)
 class StoredKeys:
-    """The stored responses of a batch's keys, read for all of them at once."""
+    """The stored responses of a batch's keys, read for all of them at once; in a batch run in
+    place, also the responses its writes leave to be stored together at its end."""
 
     looked_up: set[tuple[int, str]]
     rows: dict[tuple[int, str], Any]
+    to_store: list[dict[str, Any]] | None = None
 
 
 def prefetch_stored_responses(conn: Connection, writes: list[Callable[..., Any]]) -> None:
@@ -205,7 +209,18 @@ def prefetch_stored_responses(conn: Connection, writes: list[Callable[..., Any]]
             tuple_(idempotency_keys.c.user_id, idempotency_keys.c.key).in_(sorted(slots))
         )
     )
-    conn.info[BATCH_PREPARED] = StoredKeys(slots, {(r.user_id, r.key): r for r in found})
+    rows = {(r.user_id, r.key): r for r in found}
+    to_store: list[dict[str, Any]] | None = [] if conn.info.get(IN_PLACE_BATCH) else None
+    conn.info[BATCH_PREPARED] = StoredKeys(slots, rows, to_store)
+
+
+def store_batch_responses(conn: Connection) -> None:
+    """A batch finisher (see `Database.batch_finishers`): the responses of a batch run in place,
+    stored in one round trip. A key another instance stored meanwhile breaks the unique
+    constraint, the batch is run again with a savepoint per write, and that write is replayed."""
+    prefetched: StoredKeys | None = conn.info.get(BATCH_PREPARED)
+    if prefetched is not None and prefetched.to_store:
+        _KEY_INSERT.execute_many(conn, prefetched.to_store)
 
 
 async def idempotent_request(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, insert, select, update
+from sqlalchemy import Connection, Table, delete, func, insert, select, update
 
 from backend.db.engine import inserted_id
 from backend.db.schema import (
@@ -280,7 +280,7 @@ def add_waiting_tickets(
     conn: Connection, hall_code: str, service_item: str, count: int, now: datetime
 ) -> None:
     """Put `count` tickets straight into a queue (for load tests: no events, no numbering rules;
-    numbers Z00000…)."""
+    numbers Z00000…, after those a previous call added)."""
     from backend.queue import local_day
 
     hall = conn.execute(select(halls).where(halls.c.code == hall_code)).one()
@@ -290,6 +290,11 @@ def add_waiting_tickets(
         )
     ).scalar_one()
     day = local_day(now, hall.timezone)
+    added_before = conn.execute(
+        select(func.count())
+        .select_from(tickets)
+        .where(tickets.c.hall_id == hall.id, tickets.c.day == day, tickets.c.number.like("Z%"))
+    ).scalar_one()
     rows = [
         {
             "hall_id": hall.id,
@@ -302,6 +307,6 @@ def add_waiting_tickets(
             "issued_at": now + timedelta(microseconds=n),
             "queued_at": now + timedelta(microseconds=n),
         }
-        for n in range(count)
+        for n in range(added_before, added_before + count)
     ]
     conn.execute(insert(tickets), rows)

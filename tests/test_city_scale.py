@@ -125,3 +125,37 @@ async def test_two_hundred_clerks_on_two_instances_call_each_ticket_exactly_once
     assert both == {0, 1}, "both instances handed out tickets"
     for client in clerks:
         await client.aclose()
+
+
+async def test_the_same_change_sent_to_both_instances_at_once_is_applied_once(
+    two_instances: tuple[Backend, Backend], city_database: str
+) -> None:
+    """A retry that races its original on the other instance: both answers are the original's,
+    and only one ticket is called for the two (the loser's batch is rolled back and replayed)."""
+    changes = 40
+    db = Database(city_database)
+    # twice as many tickets: the loser of a race holds the ticket it claimed (SKIP LOCKED hides
+    # it from the others) until its rollback
+    db.run_write(add_waiting_tickets, "DL-ZS", "MZ-001", 2 * changes, datetime.now(UTC))
+    db.close()
+    a, b = two_instances
+    on_a = await a.login("xclerk01", "X01")
+    on_b = httpx.AsyncClient(base_url=b.base_url, headers=dict(on_a.headers))
+    keys = [key() for _ in range(changes)]
+    answers = await asyncio.gather(
+        *(
+            client.post("/api/v1/windows/X01/call-next", headers=headers)
+            for headers in keys
+            for client in (on_a, on_b)
+        )
+    )
+    pairs = [answers[n : n + 2] for n in range(0, len(answers), 2)]
+    for first, second in pairs:
+        assert first.status_code == second.status_code == 200, (first.text, second.text)
+        assert first.json() == second.json()
+        replayed = [r.headers.get("Idempotency-Replayed") == "true" for r in (first, second)]
+        assert sorted(replayed) == [False, True], "one applied, the other replayed"
+    called = [first.json()["id"] for first, _ in pairs]
+    assert len(set(called)) == changes, "each change called a ticket of its own"
+    for client in (on_a, on_b):
+        await client.aclose()

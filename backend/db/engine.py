@@ -5,9 +5,12 @@ read transaction; `Database.write` runs it inside a write transaction (`BEGIN IM
 SQLite) that commits unless it raises. The executor decides where:
 - "inline" (the default on SQLite): on the caller's thread. SQLite statements take tens of
   microseconds and writers are serialised anyway; a thread hop costs more than the query.
-- "threads" (the default elsewhere): reads on a reader pool; writes on one writer thread that
-  groups the writes waiting at that moment into one transaction, each in its own savepoint,
-  with one commit (group commit: one fsync for many changes).
+- "threads" (the default elsewhere): reads on a reader pool; writes on writer threads that
+  each group the writes waiting at that moment into one transaction with one commit (group
+  commit: one fsync for many changes). On PostgreSQL a batch first runs its writes in place;
+  only if one of them is refused or fails is it rolled back and run again with a savepoint per
+  write, so that the refused one alone is undone. A write function may therefore run twice:
+  it must do nothing outside its connection.
 """
 
 from __future__ import annotations
@@ -34,7 +37,11 @@ P = ParamSpec("P")
 
 # conn.info key under which a batch preparer leaves what it read for the batch's writes
 BATCH_PREPARED = "batch_prepared"
+# conn.info key, true while a batch runs its writes in place (no savepoint between them): a
+# write may then leave work to the batch's finishers (see `Database.batch_finishers`)
+IN_PLACE_BATCH = "in_place_batch"
 BatchPreparer = Callable[[Connection, list[Callable[..., Any]]], None]
+BatchFinisher = Callable[[Connection], None]
 
 
 def _storage_problem(exc: OperationalError) -> Exception:
@@ -228,6 +235,9 @@ class Database:
         # run at the start of a batch of several writes with their functions, to read in one
         # statement what each write would otherwise read alone (see `BATCH_PREPARED`)
         self.batch_preparers: list[BatchPreparer] = []
+        # run after the writes of a batch and before its events, to write in one statement
+        # what the writes of an in-place batch left to them (see `IN_PLACE_BATCH`)
+        self.batch_finishers: list[BatchFinisher] = []
         # inline: one connection kept for the event loop's reads and writes (they run one at a
         # time there), which saves a pool check-out and check-in per request
         self._loop_connection: Connection | None = None
@@ -311,35 +321,20 @@ class Database:
             return result
 
     def _run_batch(self, batch: list[WriteRequest]) -> None:
-        """Run several writes in one transaction, each in its own savepoint, and commit once.
+        """Run several writes in one transaction and commit once.
 
         One commit (one fsync) for the whole batch is what lets many clerks write at once:
         the event chain's head row serialises commits, so without batching the throughput of
         the whole city would be one fsync per change."""
-        outcomes: list[Outcome] = []
         try:
             with self.engine.connect() as conn:
                 if len(batch) == 1:  # alone: its own transaction, no savepoint round trips
-                    outcomes.append(
+                    outcomes: list[Outcome] = [
                         (batch[0], self._write_on(conn, batch[0].fn, batch[0].args), None)
-                    )
+                    ]
                 else:
-                    conn.execution_options(sqlite_immediate=True)
-                    with conn.begin():
-                        begin_events(conn)
-                        for prepare in self.batch_preparers:
-                            prepare(conn, [request.fn for request in batch])
-                        chained = None if self.is_sqlite else ChainedSavepoints(conn)
-                        try:
-                            for request in batch:
-                                outcomes.append(
-                                    _run_in_savepoint(conn, request)
-                                    if chained is None
-                                    else chained.run(request)
-                                )
-                        finally:
-                            conn.info.pop(BATCH_PREPARED, None)
-                        flush_events(conn)
+                    in_place = None if self.is_sqlite else self._run_in_place(conn, batch)
+                    outcomes = in_place or self._run_with_savepoints(conn, batch)
         except OperationalError as exc:
             problem = _storage_problem(exc)
             for request in batch:
@@ -354,6 +349,57 @@ class Database:
                 request.future.set_result(result)
             else:
                 request.future.set_exception(error)
+
+    def _run_in_place(self, conn: Connection, batch: list[WriteRequest]) -> list[Outcome] | None:
+        """PostgreSQL: the batch's writes one after the other with nothing between them, the
+        finishers, the events, one commit. None (and everything rolled back) as soon as a write
+        or a finisher raises: the caller then runs the batch again with a savepoint per write,
+        which sorts out whose fault it was. Writes are rarely refused, so most batches save a
+        round trip and a subtransaction a write."""
+        transaction = conn.begin()
+        try:
+            begin_events(conn)
+            conn.info[IN_PLACE_BATCH] = True
+            self._prepare(conn, batch)
+            results = [request.fn(conn, *request.args) for request in batch]
+            for finish in self.batch_finishers:
+                finish(conn)
+            flush_events(conn)
+        except Exception:  # a refusal or a failure: all of it again, write by write
+            transaction.rollback()
+            return None
+        finally:
+            conn.info.pop(IN_PLACE_BATCH, None)
+            conn.info.pop(BATCH_PREPARED, None)
+        transaction.commit()
+        return [(request, result, None) for request, result in zip(batch, results, strict=True)]
+
+    def _run_with_savepoints(self, conn: Connection, batch: list[WriteRequest]) -> list[Outcome]:
+        """The batch with each write in its own savepoint: a write that raises is undone alone
+        (its statements and its events) and the others commit."""
+        outcomes: list[Outcome] = []
+        conn.execution_options(sqlite_immediate=True)
+        with conn.begin():
+            begin_events(conn)
+            self._prepare(conn, batch)
+            chained = None if self.is_sqlite else ChainedSavepoints(conn)
+            try:
+                for request in batch:
+                    outcomes.append(
+                        _run_in_savepoint(conn, request)
+                        if chained is None
+                        else chained.run(request)
+                    )
+                for finish in self.batch_finishers:
+                    finish(conn)
+            finally:
+                conn.info.pop(BATCH_PREPARED, None)
+            flush_events(conn)
+        return outcomes
+
+    def _prepare(self, conn: Connection, batch: list[WriteRequest]) -> None:
+        for prepare in self.batch_preparers:
+            prepare(conn, [request.fn for request in batch])
 
     def close(self) -> None:
         if self._loop_connection is not None:
