@@ -16,12 +16,13 @@ SQLite) that commits unless it raises. The executor decides where:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import sqlite3
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -105,10 +106,31 @@ def make_engine(url: str, *, busy_timeout_ms: int = 10_000) -> Engine:
 class WriteRequest:
     fn: Callable[..., Any]
     args: tuple[Any, ...]
-    future: Future[Any] = field(default_factory=Future)
+    future: asyncio.Future[Any]  # settled on its own event loop (see `_settle_on_their_loops`)
 
 
 Outcome = tuple[WriteRequest, Any, BaseException | None]
+
+
+def _settle_on_their_loops(outcomes: list[Outcome]) -> None:
+    """Hand a batch's results to the event loops that wait for them: one wake-up per loop for
+    the whole batch, instead of a thread-safe future and a wake-up per write."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[Outcome]] = {}
+    for outcome in outcomes:
+        by_loop.setdefault(outcome[0].future.get_loop(), []).append(outcome)
+    for loop, settled in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+            loop.call_soon_threadsafe(_settle, settled)
+
+
+def _settle(outcomes: list[Outcome]) -> None:
+    for request, result, error in outcomes:
+        if request.future.done():  # the caller gave up waiting (cancelled)
+            continue
+        if error is None:
+            request.future.set_result(result)
+        else:
+            request.future.set_exception(error)
 
 
 def _run_undoably(conn: Connection, request: WriteRequest, undo: Callable[[], object]) -> Outcome:
@@ -171,7 +193,9 @@ class GroupCommitWriter:
     # memory, and past that every other session's snapshot has to look them up on disk.
     MAX_BATCH = 48
 
-    def __init__(self, run_batch: Callable[[list[WriteRequest]], None], threads: int) -> None:
+    def __init__(
+        self, run_batch: Callable[[list[WriteRequest]], list[Outcome]], threads: int
+    ) -> None:
         self._run_batch = run_batch
         self._queue: queue.SimpleQueue[WriteRequest | None] = queue.SimpleQueue()
         self._threads = [
@@ -181,8 +205,9 @@ class GroupCommitWriter:
         for thread in self._threads:
             thread.start()
 
-    def submit(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Future[Any]:
-        request = WriteRequest(fn, args)
+    def submit(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> asyncio.Future[Any]:
+        """Queue a write; the future (of the calling thread's running loop) gets its result."""
+        request = WriteRequest(fn, args, asyncio.get_running_loop().create_future())
         self._queue.put(request)
         return request.future
 
@@ -203,11 +228,10 @@ class GroupCommitWriter:
                     break
                 batch.append(more)
             try:
-                self._run_batch(batch)
+                outcomes = self._run_batch(batch)
             except BaseException as exc:  # never let the writer thread die: answer everyone
-                for request in batch:
-                    if not request.future.done():
-                        request.future.set_exception(exc)
+                outcomes = [(request, None, exc) for request in batch]
+            _settle_on_their_loops(outcomes)
 
     def close(self) -> None:
         self._queue.put(None)  # each thread passes it on before it stops
@@ -250,7 +274,7 @@ class Database:
         """Run `fn(connection, *args)` in one write transaction; commit unless it raises."""
         if self.inline:
             return self._on_loop_connection(self._write_on, fn, args)
-        return await asyncio.wrap_future(self._writer.submit(fn, args))
+        return await self._writer.submit(fn, args)
 
     def _on_loop_connection(
         self,
@@ -320,7 +344,7 @@ class Database:
             flush_events(conn)
             return result
 
-    def _run_batch(self, batch: list[WriteRequest]) -> None:
+    def _run_batch(self, batch: list[WriteRequest]) -> list[Outcome]:
         """Run several writes in one transaction and commit once.
 
         One commit (one fsync) for the whole batch is what lets many clerks write at once:
@@ -337,18 +361,10 @@ class Database:
                     outcomes = in_place or self._run_with_savepoints(conn, batch)
         except OperationalError as exc:
             problem = _storage_problem(exc)
-            for request in batch:
-                request.future.set_exception(problem)
-            return
+            return [(request, None, problem) for request in batch]
         except BaseException as exc:  # the commit itself failed: nothing was applied
-            for request in batch:
-                request.future.set_exception(exc)
-            return
-        for request, result, error in outcomes:
-            if error is None:
-                request.future.set_result(result)
-            else:
-                request.future.set_exception(error)
+            return [(request, None, exc) for request in batch]
+        return outcomes
 
     def _run_in_place(self, conn: Connection, batch: list[WriteRequest]) -> list[Outcome] | None:
         """PostgreSQL: the batch's writes one after the other with nothing between them, the
