@@ -34,6 +34,7 @@ from backend.routes import (
     ratings,
     tickets,
 )
+from backend.routes.claim_lane import claim_routes
 from backend.settings import BackendSettings
 from backend.state import AppState, PrincipalCache
 
@@ -115,6 +116,7 @@ def create_app(settings: BackendSettings | None = None, *, clock: Clock | None =
     for module in routers:
         app.include_router(module.router)
     app.include_router(tickets.actions_router)  # last: its path matches any ticket sub-route
+    app.router.routes[:0] = claim_routes()  # first: see backend/routes/claim_lane.py
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)

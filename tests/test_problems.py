@@ -252,6 +252,7 @@ async def test_unknown_path_is_a_404_problem(
         ("GET", "/api/v1/auth/login"),
         ("PATCH", "/api/v1/cases/1"),
         ("POST", "/healthz"),
+        ("GET", "/api/v1/windows/W01/call-next"),  # served outside FastAPI's routes
     ],
 )
 async def test_wrong_method_is_a_405_problem(
