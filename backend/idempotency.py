@@ -22,7 +22,18 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Response
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel
-from sqlalchemy import Connection, bindparam, delete, insert, select, tuple_
+from sqlalchemy import (
+    ARRAY,
+    Connection,
+    Integer,
+    String,
+    any_,
+    bindparam,
+    delete,
+    insert,
+    select,
+    tuple_,
+)
 from sqlalchemy.exc import IntegrityError
 
 from backend.auth import Principal, current_principal
@@ -46,6 +57,12 @@ _KEY_LOOKUP = Prepared(
     )
 )
 _KEY_INSERT = Prepared(insert(idempotency_keys))
+_KEYS_LOOKUP = Prepared(  # PostgreSQL: the keys of several users at once
+    select(idempotency_keys).where(
+        idempotency_keys.c.user_id == any_(bindparam("user_ids", type_=ARRAY(Integer))),
+        idempotency_keys.c.key == any_(bindparam("keys", type_=ARRAY(String))),
+    )
+)
 
 
 class IdempotencyKeyMissing(ApiProblem):
@@ -204,12 +221,18 @@ def prefetch_stored_responses(conn: Connection, writes: list[Callable[..., Any]]
     slots = {owner.slot for owner in owners if isinstance(owner, IdempotentRequest)}
     if not slots:
         return
-    found = conn.execute(
-        select(idempotency_keys).where(
-            tuple_(idempotency_keys.c.user_id, idempotency_keys.c.key).in_(sorted(slots))
+    found: Any
+    if conn.dialect.name == "postgresql":  # one prepared statement whatever the batch's size
+        users, keys = zip(*slots, strict=True)
+        found = _KEYS_LOOKUP.all(conn, {"user_ids": list(set(users)), "keys": list(keys)})
+    else:
+        found = conn.execute(
+            select(idempotency_keys).where(
+                tuple_(idempotency_keys.c.user_id, idempotency_keys.c.key).in_(sorted(slots))
+            )
         )
-    )
-    rows = {(r.user_id, r.key): r for r in found}
+    # users × keys may find another user's key of the same name: only the batch's own count
+    rows = {(r.user_id, r.key): r for r in found if (r.user_id, r.key) in slots}
     to_store: list[dict[str, Any]] | None = [] if conn.info.get(IN_PLACE_BATCH) else None
     conn.info[BATCH_PREPARED] = StoredKeys(slots, rows, to_store)
 

@@ -121,8 +121,12 @@ class BodySizeLimit:
             return
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _too_large(send, self.max_bytes, scope.get("path"))
+        if declared is not None and declared.isdigit():
+            if int(declared) > self.max_bytes:
+                await _too_large(send, self.max_bytes, scope.get("path"))
+                return
+            # the server delivers no more than the declared length: nothing left to count
+            await self.app(scope, receive, send)
             return
         seen = 0
         started = False

@@ -67,14 +67,17 @@ class Prepared:
             raw = cursor.fetchone()
         finally:
             cursor.close()
-        if raw is None:
-            return None
-        assert compiled.row_type is not None, "first() on a statement that returns no rows"
-        values = [
-            value if process is None else process(value)
-            for value, process in zip(raw, compiled.result_processors, strict=True)
-        ]
-        return compiled.row_type(*values)
+        return None if raw is None else _row(compiled, raw)
+
+    def all(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
+        """Every row, each as `first` gives it."""
+        compiled = self._compile(conn.dialect, tuple(params))
+        cursor = _run(conn, compiled, "execute", _bind(compiled, params))
+        try:
+            raws = cursor.fetchall()
+        finally:
+            cursor.close()
+        return [_row(compiled, raw) for raw in raws]
 
     def rowcount(self, conn: Connection, params: Mapping[str, Any]) -> int:
         cursor = self.execute(conn, params)
@@ -149,6 +152,15 @@ def _compile(statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...]) 
 def _row_type(labels: list[str]) -> Any:
     """A named tuple class: rows read like SQLAlchemy's (`row.state`), at a tuple's cost."""
     return namedtuple("PreparedRow", labels, rename=True)
+
+
+def _row(compiled: _Compiled, raw: Sequence[Any]) -> Any:
+    assert compiled.row_type is not None, "rows asked of a statement that returns none"
+    values = [
+        value if process is None else process(value)
+        for value, process in zip(raw, compiled.result_processors, strict=True)
+    ]
+    return compiled.row_type(*values)
 
 
 def _bind(compiled: _Compiled, params: Mapping[str, Any]) -> Any:
