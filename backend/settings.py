@@ -53,10 +53,11 @@ class BackendSettings(BaseSettings):
     """Argon2id memory per hash (OWASP's minimum is 19 MiB)."""
     read_threads: int = Field(default=4, ge=1)
     """Threads serving database reads (the "threads" executor)."""
-    write_threads: int = Field(default=2, ge=1, le=32)
-    """PostgreSQL: threads each committing a batch of the writes waiting (group commit). Few
-    threads make big batches (one commit and one lock of the event chain's head for many
-    changes); raise it when the database is far away (each batch then waits longer on the
+    write_threads: int = Field(default=1, ge=1, le=32)
+    """PostgreSQL: threads each committing a batch of the writes waiting (group commit). One
+    thread makes big batches (one commit and one lock of the event chain's head for many
+    changes) and leaves the fewest claimed-but-uncommitted rows for other clerks' claims to
+    step over; raise it when the database is far away (each batch then waits longer on the
     network). SQLite always has one."""
     principal_cache_seconds: float = Field(default=2.0, ge=0, le=60)
     """How long a verified token is trusted without a look-up (0: look up every request).

@@ -186,11 +186,13 @@ class ChainedSavepoints:
 
 class GroupCommitWriter:
     """Writer threads that each take whatever writes are waiting and run them as one batch
-    (group commit). SQLite gets one thread (one writer at a time anyway); PostgreSQL several,
-    whose batches overlap until each briefly locks the event chain's head to commit."""
+    (group commit). SQLite gets one thread (one writer at a time anyway); PostgreSQL as many
+    as `write_threads` says (one by default), whose batches overlap until each briefly locks
+    the event chain's head to commit."""
 
-    # Each write of a batch is a subtransaction; PostgreSQL tracks 64 per transaction in shared
-    # memory, and past that every other session's snapshot has to look them up on disk.
+    # In a batch run again with savepoints each write is a subtransaction; PostgreSQL tracks
+    # 64 per transaction in shared memory, and past that every other session's snapshot has
+    # to look them up on disk.
     MAX_BATCH = 48
 
     def __init__(
@@ -243,7 +245,7 @@ class Database:
     """The engine and the thread pools that keep blocking SQL off the event loop."""
 
     def __init__(
-        self, url: str, *, read_threads: int = 4, write_threads: int = 2, executor: str = "auto"
+        self, url: str, *, read_threads: int = 4, write_threads: int = 1, executor: str = "auto"
     ) -> None:
         self.url = url
         is_sqlite = make_url(url).get_backend_name() == "sqlite"
