@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
-from backend.db.prepared import Prepared
+from backend.db.prepared import Prepared, PreparedInsert
 from backend.db.schema import chain_head, events, halls, users
 
 GENESIS_HASH = "0" * 64
@@ -28,7 +28,7 @@ GENESIS_HASH = "0" * 64
 _HEAD_FOR_UPDATE = Prepared(
     select(chain_head.c.seq, chain_head.c.hash).where(chain_head.c.id == 1).with_for_update()
 )
-_EVENT_INSERT = Prepared(insert(events))
+_EVENT_INSERT = PreparedInsert(events)
 NOTIFY_CHANNEL = "workbench_events"
 _NOTIFY = Prepared(select(func.pg_notify(NOTIFY_CHANNEL, bindparam("seq"))))
 _HEAD_UPDATE = Prepared(
@@ -135,7 +135,7 @@ def flush_events(conn: Connection) -> None:
         digest = row_hash(prev_hash, row)
         rows.append({**row, "prev_hash": prev_hash, "hash": digest})
         prev_hash = digest
-    _EVENT_INSERT.execute_many(conn, rows)
+    _EVENT_INSERT.insert_all(conn, rows)
     _HEAD_UPDATE.execute(conn, {"new_seq": seq, "new_hash": prev_hash}).close()
     if conn.dialect.name == "postgresql":
         # Delivered at commit to every instance's listener; it only wakes streams (the rows

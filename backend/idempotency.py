@@ -38,7 +38,7 @@ from sqlalchemy.exc import IntegrityError
 
 from backend.auth import Principal, current_principal
 from backend.db.engine import BATCH_PREPARED, IN_PLACE_BATCH
-from backend.db.prepared import Prepared
+from backend.db.prepared import Prepared, PreparedInsert
 from backend.db.schema import idempotency_keys
 from backend.problems import (
     WIRE_ENCODERS,
@@ -57,6 +57,7 @@ _KEY_LOOKUP = Prepared(
     )
 )
 _KEY_INSERT = Prepared(insert(idempotency_keys))
+_KEYS_INSERT = PreparedInsert(idempotency_keys)
 _KEYS_LOOKUP = Prepared(  # PostgreSQL: the keys of several users at once
     select(idempotency_keys).where(
         idempotency_keys.c.user_id == any_(bindparam("user_ids", type_=ARRAY(Integer))),
@@ -243,7 +244,7 @@ def store_batch_responses(conn: Connection) -> None:
     constraint, the batch is run again with a savepoint per write, and that write is replayed."""
     prefetched: StoredKeys | None = conn.info.get(BATCH_PREPARED)
     if prefetched is not None and prefetched.to_store:
-        _KEY_INSERT.execute_many(conn, prefetched.to_store)
+        _KEYS_INSERT.insert_all(conn, prefetched.to_store)
 
 
 async def idempotent_request(
