@@ -44,6 +44,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from backend.app import create_app
+    from backend.gc_tuning import tune_for_serving
     from backend.logging_setup import configure_logging
     from backend.settings import BackendSettings
 
@@ -51,6 +52,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     assert isinstance(settings, BackendSettings)
     configure_logging(args.log_format, args.log_level)
     app = create_app(settings)
+    tune_for_serving()
     uvicorn.run(
         app,
         host=args.host,
