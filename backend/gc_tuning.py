@@ -3,11 +3,13 @@
 Every request allocates thousands of short-lived objects (dicts, closures, coroutines, rows).
 With CPython's default thresholds (700, 10, 10) the young generation is collected every few
 requests and the whole heap — tens of megabytes of FastAPI, SQLAlchemy and pydantic objects
-that live as long as the process — every hundred young collections; with the settings below
-`bench/claims.py` measured about 15% less CPU per claim in the API processes. Freezing what exists once the
-app is built moves those objects out of every future collection (`gc.freeze`), and a larger
-young generation collects the request garbage less often; objects in reference cycles still go
-within a few thousand requests, and the process's peak memory did not grow in the benchmark.
+that live as long as the process — every hundred young collections; with the settings
+below `bench/claims.py` measured about 15% less CPU per claim in the API processes.
+
+Freezing what exists once the app is built moves those objects out of every future collection
+(`gc.freeze`), and a larger young generation collects the request garbage less often; objects
+in reference cycles still go within a few thousand requests, and the process's peak memory did
+not grow in the benchmark.
 """
 
 from __future__ import annotations
