@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from backend.clock import Clock
 from backend.db.engine import Database
-from backend.db.migrate import upgrade_to_head
+from backend.db.migrate import migration_lock, upgrade_to_head
 from backend.event_log import ensure_chain_head
 from backend.idempotency import prefetch_stored_responses, store_batch_responses
 from backend.logging_setup import RequestIdMiddleware
@@ -42,9 +42,11 @@ API_VERSION = "1.0.0"
 
 
 def prepare_database(db: Database) -> None:
-    """Migrate the schema to head and make sure the event chain has its head row."""
-    upgrade_to_head(db.engine)
-    db.run_write(ensure_chain_head)
+    """Migrate the schema to head and make sure the event chain has its head row (one instance
+    at a time, when several start together)."""
+    with migration_lock(db.engine):
+        upgrade_to_head(db.engine)
+        db.run_write(ensure_chain_head)
 
 
 def create_app(settings: BackendSettings | None = None, *, clock: Clock | None = None) -> FastAPI:

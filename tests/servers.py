@@ -38,6 +38,8 @@ class ServerProcess:
         self.process = subprocess.Popen(command, cwd=ROOT, env=env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the backend process ended with code {self.process.returncode}")
             try:
                 if httpx.get(f"{self.base_url}/readyz", timeout=0.5).status_code == 200:
                     return self

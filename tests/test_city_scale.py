@@ -7,6 +7,7 @@ import asyncio
 import json
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import httpx
@@ -15,6 +16,7 @@ from httpx_sse import aconnect_sse
 
 from backend.app import prepare_database
 from backend.db.engine import Database
+from backend.db.migrate import head_revision
 from backend.db.provision import create_database, drop_database
 from backend.hall_file import load_demo_hall
 from backend.passwords import Passwords
@@ -159,3 +161,20 @@ async def test_the_same_change_sent_to_both_instances_at_once_is_applied_once(
     assert len(set(called)) == changes, "each change called a ticket of its own"
     for client in (on_a, on_b):
         await client.aclose()
+
+
+def test_instances_started_together_on_an_empty_database_all_come_up() -> None:
+    """The first to take the migration lock creates the schema; the others wait for it and find
+    the schema current (without the lock, one died creating the same tables)."""
+    url = create_database(postgres_admin_url(), prefix="wbrace")
+    servers = [ServerProcess(url) for _ in range(3)]
+    try:
+        with ThreadPoolExecutor(len(servers)) as pool:
+            list(pool.map(ServerProcess.start, servers))
+        for server in servers:
+            ready = httpx.get(f"{server.base_url}/readyz")
+            assert ready.json() == {"status": "ready", "schema": head_revision()}
+    finally:
+        for server in servers:
+            server.stop()
+        drop_database(url, postgres_admin_url())

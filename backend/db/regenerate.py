@@ -1,7 +1,8 @@
 """Regenerates the initial migration from the schema (only while nothing has been released).
 
 Run `python -m backend.db.regenerate` after changing `backend/db/schema.py`. Once a release has
-shipped, add a new migration with `workbench migrate --new MESSAGE` instead of regenerating.
+shipped, add a new migration instead (`backend.db.migrate.autogenerate`, then review it, as
+`0002` was).
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ from backend.db.schema import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - only `alembic` on the command line gets here
-    raise RuntimeError("run migrations through `workbench migrate` or backend.db.migrate")
+    raise RuntimeError(
+        "the migrations run when `workbench serve` starts, or through backend.db.migrate"
+    )
 
 context.configure(
     connection=connection,

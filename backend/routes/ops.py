@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Connection, func, select, text
 
-from backend.db.migrate import current_revision, head_revision
+from backend.db.migrate import head_revision, schema_revision
 from backend.db.schema import cases, halls, tickets
 from backend.routes.common import State
 
@@ -21,8 +21,9 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def _ping(conn: Connection) -> None:
+def _ping(conn: Connection) -> str | None:
     conn.execute(text("SELECT 1"))
+    return schema_revision(conn)
 
 
 @router.get(
@@ -30,8 +31,7 @@ def _ping(conn: Connection) -> None:
 )
 async def readyz(state: State) -> Any:
     try:
-        await state.db.read(_ping)
-        current = current_revision(state.db.engine)
+        current = await state.db.read(_ping)
     except Exception as exc:  # any failure to reach the database means "not ready"
         return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, 503)
     head = head_revision()
