@@ -126,6 +126,21 @@ async def current_principal(request: Request) -> Principal:
     return principal
 
 
+async def session_still_valid(state: AppState, digest: str) -> bool:
+    """Whether the session of token `digest` may still be used: not logged out (here, or on
+    another instance within the principal cache's seconds), not expired, its user active.
+    Long-lived responses (the event streams) ask this as they go."""
+    now = state.clock.now()
+    if state.principals.get(digest, now) is not None:
+        return True
+    try:
+        principal = await state.db.read_one_statement(load_principal, digest, now)
+    except (Unauthenticated, TokenRevoked, TokenExpired):
+        return False
+    state.principals.put(digest, principal, now)
+    return True
+
+
 def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
     """A dependency giving the principal, refused with 403 unless it has one of `roles`."""
 

@@ -185,3 +185,31 @@ async def test_events_carry_no_personal_data(
     assert "13800138000" not in text
     await portal.aclose()
     await supervisor.aclose()
+
+
+async def _read_until_the_stream_ends(client: httpx.AsyncClient) -> list[str]:
+    types: list[str] = []
+    async with aconnect_sse(client, "GET", "/api/v1/events") as source:
+        async for sse in source.aiter_sse():
+            if sse.data:
+                types.append(json.loads(sse.data)["type"])
+    return types
+
+
+async def test_a_stream_ends_when_its_session_is_logged_out(
+    fresh_backend: Backend, terminal: httpx.AsyncClient
+) -> None:
+    supervisor = await fresh_backend.login("super01")
+    watcher = asyncio.create_task(_read_until_the_stream_ends(supervisor))
+    await asyncio.sleep(0.3)
+    await issue_tickets(terminal, 1)
+    assert (await supervisor.post("/api/v1/auth/logout")).status_code == 204
+    async with asyncio.timeout(8):
+        while not watcher.done():  # the hall goes on issuing tickets meanwhile
+            await issue_tickets(terminal, 1)
+            await asyncio.sleep(0.2)
+    assert watcher.result()[0] == "ticket.issued", "the stream delivered while logged in"
+    again = await supervisor.get("/api/v1/events")
+    assert again.status_code == 401
+    assert again.json()["type"].endswith("token-revoked")
+    await supervisor.aclose()

@@ -68,4 +68,5 @@ async def display_stream(
         state,
         start,
         lambda last: state.db.read(display_events, hall_id, hall_code, last, BATCH),
+        session=principal.token_hash,
     )

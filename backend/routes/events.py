@@ -3,11 +3,14 @@
 The stream starts after `Last-Event-ID` (or `?after=`), or at the newest event when neither is
 given. It reads rows from the table (the truth) and, when it has caught up, waits until this
 instance commits something or `sse_poll_seconds` pass (so writes of other instances are seen too).
+It ends once its session is logged out or expires (checked every few seconds): the client's
+reconnection then meets 401.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -15,7 +18,7 @@ from fastapi import APIRouter, Header, Query, Request
 from sqlalchemy import Connection, select
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from backend.auth import Principal
+from backend.auth import Principal, session_still_valid
 from backend.db.schema import chain_head, events
 from backend.event_log import event_to_wire, hall_codes
 from backend.problems import InvalidInput
@@ -26,6 +29,9 @@ router = APIRouter(prefix="/api/v1", tags=["events"])
 
 BATCH = 500
 RETRY_MS = 2000
+# how often, at least, a stream checks that its session is still valid (the principal cache
+# makes most of these checks free; a logout elsewhere is seen within the cache's seconds)
+SESSION_CHECK_SECONDS = 2.0
 
 
 def _head(conn: Connection) -> int:
@@ -67,7 +73,11 @@ async def event_stream(
 ) -> EventSourceResponse:
     start = _start(last_event_id, after)
     return await event_source(
-        request, state, start, lambda last: state.db.read(_batch, principal, last)
+        request,
+        state,
+        start,
+        lambda last: state.db.read(_batch, principal, last),
+        session=principal.token_hash,
     )
 
 
@@ -76,11 +86,22 @@ async def event_source(
     state: AppState,
     start: int | None,
     read_batch: Callable[[int], Awaitable[list[dict[str, Any]]]],
+    *,
+    session: str,
 ) -> EventSourceResponse:
     """An SSE response of the rows `read_batch(after)` gives (at most BATCH, in seq order),
-    from `start` (None: from the newest event), waking on this instance's commits."""
+    from `start` (None: from the newest event), waking on this instance's commits, for as long
+    as the session whose token digest is `session` stays valid."""
     if start is None:
         start = await state.db.read(_head)
+    session_checked = time.monotonic()
+
+    async def session_ended() -> bool:
+        nonlocal session_checked
+        if time.monotonic() - session_checked < SESSION_CHECK_SECONDS:
+            return False
+        session_checked = time.monotonic()
+        return not await session_still_valid(state, session)
 
     async def stream() -> AsyncIterator[ServerSentEvent]:
         state.stream_clients += 1
@@ -96,6 +117,8 @@ async def event_source(
                         event=row["type"],
                         id=str(row["seq"]),
                     )
+                if await session_ended():
+                    return
                 if len(rows) < BATCH:
                     if await request.is_disconnected():
                         return
