@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,6 +37,9 @@ class SeedReport:
     service_items: int
     windows: int
     users: list[tuple[str, str, str | None]]
+    # the password each account got in this load (new accounts, or all with --password);
+    # accounts missing here kept theirs
+    passwords_set: dict[str, str] = field(default_factory=dict)
 
 
 def _upsert(
@@ -51,10 +55,16 @@ def _upsert(
 
 
 def load_hall(
-    conn: Connection, hall_file: HallFile, passwords: Passwords, password: str | None
+    conn: Connection,
+    hall_file: HallFile,
+    passwords: Passwords,
+    password: str | None,
+    *,
+    new_account_password: Callable[[], str] | None = None,
 ) -> SeedReport:
-    """Create or update everything the hall file defines. Passwords are set only for new users,
-    or for every user when `password` is given."""
+    """Create or update everything the hall file defines. Passwords are set only for new users
+    (`new_account_password()` each, the demo password without it), or for every user when
+    `password` is given."""
     ensure_chain_head(conn)
     spec = hall_file.hall
     rules = spec.model_dump(exclude={"code", "name", "name_en", "address", "address_en", "phone"})
@@ -142,7 +152,10 @@ def load_hall(
                 for c in window.service_items
             ],
         )
-    accounts = _load_users(conn, hall_id, hall_file, window_ids, passwords, password)
+    initial = new_account_password or default_password
+    accounts, passwords_set = _load_users(
+        conn, hall_id, hall_file, window_ids, passwords, password or initial
+    )
     _load_applicants(conn, hall_file)
     append_event(
         conn,
@@ -154,7 +167,7 @@ def load_hall(
         at=_now(),
         payload={"service_items": len(item_ids), "windows": len(window_ids)},
     )
-    return SeedReport(spec.code, len(item_ids), len(window_ids), accounts)
+    return SeedReport(spec.code, len(item_ids), len(window_ids), accounts, passwords_set)
 
 
 def _now() -> datetime:
@@ -187,9 +200,11 @@ def _load_users(
     hall_file: HallFile,
     window_ids: dict[str, int],
     passwords: Passwords,
-    password: str | None,
-) -> list[tuple[str, str, str | None]]:
+    password: str | Callable[[], str],
+) -> tuple[list[tuple[str, str, str | None]], dict[str, str]]:
+    """`password`: everyone's new password, or what gives each new account its first one."""
     accounts: list[tuple[str, str, str | None]] = []
+    passwords_set: dict[str, str] = {}
     for user in hall_file.users:
         existing = conn.execute(
             select(users.c.id, users.c.password_hash).where(users.c.username == user.username)
@@ -200,8 +215,10 @@ def _load_users(
             "role": user.role,
             "default_window_id": window_ids.get(user.window) if user.window else None,
         }
-        if existing is None or password is not None:
-            values["password_hash"] = passwords.hash(password or default_password(user.username))
+        if existing is None or isinstance(password, str):
+            plain = password if isinstance(password, str) else password()
+            passwords_set[user.username] = plain
+            values["password_hash"] = passwords.hash(plain)
             values["failed_logins"] = 0
             values["locked_until"] = None
         if existing is None:
@@ -209,12 +226,18 @@ def _load_users(
         else:
             conn.execute(update(users).where(users.c.id == existing.id).values(**values))
         accounts.append((user.username, user.role, user.window))
-    return accounts
+    return accounts, passwords_set
 
 
-def default_password(username: str) -> str:
-    """The demo password of a seeded account when no --password is given."""
+def default_password() -> str:
+    """The demo hall's password of a new account when no --password is given."""
     return DEMO_PASSWORD
+
+
+def generated_password() -> str:
+    """A new account's first password when a real hall file is loaded without --password:
+    random, shown once by `workbench seed` (never the demo's public one)."""
+    return secrets.token_urlsafe(12)
 
 
 def _load_applicants(conn: Connection, hall_file: HallFile) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 
 from backend.embedded import EmbeddedServer
+from backend.settings import BackendSettings
 from tests.conftest import FAST_HASH, Backend, seeded_settings
 
 
@@ -47,6 +48,29 @@ def test_seed_prints_the_accounts_and_reloading_changes_nothing(tmp_path: Path) 
         windows = db.execute("SELECT count(*) FROM windows").fetchone()[0]
     assert windows >= 12
     assert workbench("verify-chain", "--database", url).returncode == 0
+
+
+def test_a_hall_files_new_accounts_get_random_passwords_shown_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'hall.db'}"
+    hall_file = str(Path(__file__).parent.parent / "backend" / "data" / "demo_hall.toml")
+    first = workbench("seed", "--database", url, "--hall-file", hall_file)
+    assert first.returncode == 0, first.stderr
+    shown = dict(
+        (line.split()[0], line.split()[-1])
+        for line in first.stdout.splitlines()
+        if line.startswith(("clerk", "super"))
+    )
+    assert len(shown) >= 10
+    assert "demo1234" not in first.stdout, "never the demo's public password"
+    assert len(set(shown.values())) == len(shown), "each account its own"
+    again = workbench("seed", "--database", url, "--hall-file", hall_file)
+    assert "(unchanged)" in again.stdout and shown["clerk01"] not in again.stdout
+    with EmbeddedServer(BackendSettings(database_url=url, **FAST_HASH)) as server:
+        login = httpx.post(
+            f"{server.base_url}/api/v1/auth/login",
+            json={"username": "clerk01", "password": shown["clerk01"], "window": "W01"},
+        )
+    assert login.status_code == 200, login.text
 
 
 def test_a_bad_hall_file_is_refused_with_its_location(tmp_path: Path) -> None:

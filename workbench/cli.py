@@ -67,11 +67,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
+    import functools
+
     from backend.app import prepare_database
     from backend.db.engine import Database
     from backend.hall_file import HallFileError, load_demo_hall, load_hall_file
     from backend.passwords import Passwords
-    from backend.seed import DEMO_PASSWORD, load_hall
+    from backend.seed import generated_password, load_hall
     from backend.settings import BackendSettings
 
     settings = _settings(args.database)
@@ -87,17 +89,26 @@ def cmd_seed(args: argparse.Namespace) -> int:
         passwords = Passwords(
             time_cost=settings.password_time_cost, memory_kib=settings.password_memory_kib
         )
-        report = db.run_write(load_hall, hall_file, passwords, args.password)
+        # a real hall's new accounts get random first passwords, never the demo's public one
+        first_passwords = generated_password if args.hall_file else None
+        report = db.run_write(
+            functools.partial(load_hall, new_account_password=first_passwords),
+            hall_file,
+            passwords,
+            args.password,
+        )
     finally:
         db.close()
     print(
         f"Loaded hall {report.hall}: {report.service_items} service items, "
         f"{report.windows} windows."
     )
-    shown = args.password or (DEMO_PASSWORD if not args.hall_file else "(unchanged for existing)")
     print(f"{'account':<12} {'role':<11} {'window':<7} password")
     for username, role, window in report.users:
+        shown = report.passwords_set.get(username, "(unchanged)")
         print(f"{username:<12} {role:<11} {window or '-':<7} {shown}")
+    if args.hall_file and report.passwords_set and not args.password:
+        print("New accounts' passwords are shown only now: hand them over privately.")
     return 0
 
 
