@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_data_dir
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -17,6 +17,32 @@ def default_database_url() -> str:
     return f"sqlite:///{data_dir / 'workbench.db'}"
 
 
+def unsupported_database_url(url: str) -> str | None:
+    """What is wrong with `url` as the backend's database (None: nothing), before connecting:
+    it must parse, name SQLite or PostgreSQL, and a synchronous driver that is installed (the
+    backend runs its queries on thread pools)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "not a database URL (e.g. postgresql+psycopg://USER@HOST:5432/DB or sqlite:///FILE)"
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        return f"{parsed.get_backend_name()!r} is not supported: use PostgreSQL or SQLite"
+    try:
+        dialect = parsed.get_dialect()
+        if getattr(dialect, "is_async", False):
+            return (
+                f"{parsed.drivername!r} is an asyncio driver: the backend runs its queries on "
+                "thread pools, use postgresql+psycopg://"
+            )
+        dialect.import_dbapi()
+    except (NoSuchModuleError, ImportError) as exc:
+        return f"the driver of {parsed.drivername!r} is not available ({exc})"
+    return None
+
+
 class BackendSettings(BaseSettings):
     """Settings of one API instance."""
 
@@ -24,6 +50,15 @@ class BackendSettings(BaseSettings):
 
     database_url: str = Field(default_factory=default_database_url)
     """SQLAlchemy URL; a SQLite file by default."""
+
+    @field_validator("database_url")
+    @classmethod
+    def _a_supported_database(cls, url: str) -> str:
+        problem = unsupported_database_url(url)
+        if problem:
+            raise ValueError(problem)
+        return url
+
     token_ttl_minutes: int = Field(default=12 * 60, ge=1)
     """How long a login token stays valid."""
     lockout_threshold: int = Field(default=5, ge=1)

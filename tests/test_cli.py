@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from backend.embedded import EmbeddedServer
 from backend.settings import BackendSettings
@@ -91,6 +92,26 @@ def test_an_invalid_backend_setting_is_named_not_a_traceback(tmp_path: Path) -> 
     assert (
         "WORKBENCH_WRITE_THREADS" in result.stderr and "greater than or equal to 1" in result.stderr
     )
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("database", "said"),
+    [
+        ("postgresql+psycopg://postgres@127.0.0.1:5432/wb_no_such_database", "does not exist"),
+        ("postgresql+asyncpg://postgres@127.0.0.1:5432/test", "use postgresql+psycopg://"),
+        ("mysql://root@127.0.0.1/hall", "use PostgreSQL or SQLite"),
+        ("not a url", "not a database URL"),
+        ("sqlite:////proc/no/hall.db", "/proc/no"),
+    ],
+)
+@pytest.mark.parametrize("command", ["serve", "seed", "verify-chain"])
+def test_a_database_that_cannot_be_used_is_named_not_a_traceback(
+    command: str, database: str, said: str
+) -> None:
+    result = workbench(command, "--database", database)
+    assert result.returncode == 2
+    assert said in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -23,12 +23,27 @@ def _settings(database: str | None) -> object:
     except ValidationError as exc:
         error = exc.errors()[0]
         name = ".".join(str(part) for part in error["loc"])
-        print(
-            f"workbench: setting '{name}' is invalid: {error['msg']} "
-            f"(the environment variable WORKBENCH_{name.upper()}).",
-            file=sys.stderr,
-        )
+        message = error["msg"].removeprefix("Value error, ")
+        source = f"the environment variable WORKBENCH_{name.upper()}"
+        if name == "database_url":
+            source = f"--database or {source}"
+        print(f"workbench: setting '{name}' is invalid: {message} ({source}).", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def _settings_with_a_database(database: str | None, command: str) -> object:
+    """`_settings`, and the database must answer: if it does not, the command ends with the
+    driver's reason (exit code 2), not a traceback."""
+    from backend.db.engine import connection_problem
+    from backend.settings import BackendSettings
+
+    settings = _settings(database)
+    assert isinstance(settings, BackendSettings)
+    problem = connection_problem(settings.database_url)
+    if problem:
+        print(f"workbench {command}: cannot use the database: {problem}", file=sys.stderr)
+        raise SystemExit(2)
+    return settings
 
 
 def _add_database(parser: argparse.ArgumentParser) -> None:
@@ -48,7 +63,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from backend.logging_setup import configure_logging
     from backend.settings import BackendSettings
 
-    settings = _settings(args.database)
+    settings = _settings_with_a_database(args.database, "serve")
     assert isinstance(settings, BackendSettings)
     configure_logging(args.log_format, args.log_level)
     app = create_app(settings)
@@ -76,7 +91,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     from backend.seed import generated_password, load_hall
     from backend.settings import BackendSettings
 
-    settings = _settings(args.database)
+    settings = _settings_with_a_database(args.database, "seed")
     assert isinstance(settings, BackendSettings)
     try:
         hall_file = load_hall_file(Path(args.hall_file)) if args.hall_file else load_demo_hall()
@@ -117,7 +132,7 @@ def cmd_verify_chain(args: argparse.Namespace) -> int:
     from backend.event_log import verify_chain
     from backend.settings import BackendSettings
 
-    settings = _settings(args.database)
+    settings = _settings_with_a_database(args.database, "verify-chain")
     assert isinstance(settings, BackendSettings)
     db = Database(settings.database_url)
     try:
@@ -141,7 +156,7 @@ def cmd_export_audit(args: argparse.Namespace) -> int:
     from backend.db.engine import Database
     from backend.settings import BackendSettings
 
-    settings = _settings(args.database)
+    settings = _settings_with_a_database(args.database, "export-audit")
     assert isinstance(settings, BackendSettings)
     try:
         scope = Scope(case=args.case) if args.case else Scope(day=date.fromisoformat(args.day))
@@ -174,6 +189,7 @@ def cmd_verify_export(args: argparse.Namespace) -> int:
         verify_rows,
     )
     from backend.db.engine import Database
+    from backend.settings import BackendSettings
 
     try:
         header, rows = read_export(Path(args.file))
@@ -182,7 +198,9 @@ def cmd_verify_export(args: argparse.Namespace) -> int:
         return 2
     report = verify_rows(rows, header)
     if args.database:
-        db = Database(args.database)
+        settings = _settings_with_a_database(args.database, "verify-export")
+        assert isinstance(settings, BackendSettings)
+        db = Database(settings.database_url)
         try:
             db.run_read(check_against_database, rows, report, header)
         finally:

@@ -102,6 +102,25 @@ def make_engine(url: str, *, busy_timeout_ms: int = 10_000) -> Engine:
     )
 
 
+def connection_problem(url: str) -> str | None:
+    """Why the backend cannot reach the database at `url` (None: it can), in the driver's own
+    words on one line: for the commands, which say it instead of a traceback."""
+    try:
+        engine = make_engine(url)
+    except OSError as exc:
+        return f"{exc.strerror or exc}: {exc.filename}"
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except DBAPIError as exc:
+        return " ".join(str(exc.orig or exc).split())[:400]
+    except OSError as exc:
+        return str(exc)
+    finally:
+        engine.dispose()
+    return None
+
+
 @dataclass
 class WriteRequest:
     fn: Callable[..., Any]
