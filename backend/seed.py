@@ -259,11 +259,10 @@ def _load_applicants(conn: Connection, hall_file: HallFile) -> None:
         _upsert(
             conn,
             e_licences,
-            {"type": licence.type, "number": licence.number},
+            {"type": licence.type, "number": licence.number, "holder_id": licence.holder_id},
             {
                 "type_name": licence.type_name,
                 "type_name_en": licence.type_name_en,
-                "holder_id": licence.holder_id,
                 "holder_name": licence.holder_name,
                 "issuer": licence.issuer,
                 "valid_from": licence.valid_from,

@@ -41,6 +41,17 @@ async def test_look_up_the_licences_of_a_holder(clerk: httpx.AsyncClient) -> Non
     assert (await clerk.get("/api/v1/e-licences")).status_code == 422
 
 
+async def test_spouses_each_have_their_marriage_certificate_under_one_number(
+    clerk: httpx.AsyncClient,
+) -> None:
+    """陈浩 and 李娜's certificates share the number J210211-2021-001520; loading the second
+    used to replace the first."""
+    husband = await licence_of(clerk, "210213199212080376", "marriage_certificate")
+    wife = await licence_of(clerk, "210211199405200685", "marriage_certificate")
+    assert husband["id"] != wife["id"]
+    assert (husband["holder_name"], wife["holder_name"]) == ("陈浩", "李娜")
+
+
 async def test_attach_a_valid_licence_in_place_of_paper(
     portal: httpx.AsyncClient, clerk: httpx.AsyncClient
 ) -> None:

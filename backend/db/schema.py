@@ -351,7 +351,8 @@ e_licences = Table(
     Column("valid_from", Date, nullable=False),
     Column("valid_to", Date),
     Column("status", String(16), nullable=False),
-    UniqueConstraint("type", "number"),
+    # spouses share a marriage certificate's number, a household its register's
+    UniqueConstraint("type", "number", "holder_id"),
     Index("ix_e_licences_holder", "holder_id"),
 )
 
