@@ -297,6 +297,7 @@ _BY_KIND: dict[str, type[ApiError]] = {
 _BY_KIND["storage-unavailable"] = ServerError
 _BY_KIND["internal-error"] = ServerError
 _BY_KIND["idempotency-key-missing"] = ValidationFailed
+_BY_KIND["idempotency-key-invalid"] = ValidationFailed
 _BY_KIND["bad-request"] = ValidationFailed
 
 _BY_STATUS: dict[int, type[ApiError]] = {

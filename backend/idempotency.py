@@ -70,6 +70,10 @@ class IdempotencyKeyMissing(ApiProblem):
     status, kind, title = 400, "idempotency-key-missing", "Idempotency-Key header required"
 
 
+class IdempotencyKeyInvalid(ApiProblem):
+    status, kind, title = 400, "idempotency-key-invalid", "Idempotency-Key header not usable"
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What a mutating handler answers: a status and an optional JSON body."""
@@ -258,7 +262,9 @@ async def idempotent_request(
             "Send an Idempotency-Key header (a fresh UUID per change) with every mutating request."
         )
     if len(key) > MAX_KEY_LENGTH:
-        raise IdempotencyKeyMissing(f"The Idempotency-Key is longer than {MAX_KEY_LENGTH} chars.")
+        raise IdempotencyKeyInvalid(
+            f"The Idempotency-Key is longer than {MAX_KEY_LENGTH} characters: send a UUID."
+        )
     body = b"" if _declares_no_body(request) else await request.body()
     if_match = request.headers.get("if-match", "")
     fingerprint = request_hash(request.method, request.url.path, request.url.query, if_match, body)

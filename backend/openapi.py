@@ -19,7 +19,8 @@ PUBLIC = {
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 _METHODS = {"get", "put", "post", "patch", "delete"}
 _ADDED = {
-    "400": "Malformed request (the body is not JSON, or not the declared content type)",
+    "400": "Malformed request: the Idempotency-Key is missing or unusable, or the body cannot "
+    "be parsed at all (a body that is not JSON is a 422 naming `body`)",
     "401": "Authentication required, or the token expired or was revoked",
     "413": "Request body too large",
     "503": "Storage unavailable (disk full or database busy); retry later",

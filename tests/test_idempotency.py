@@ -178,15 +178,21 @@ async def test_keys_are_per_user(quick_backend: Backend) -> None:
 
 
 @pytest.mark.parametrize(
-    "headers",
-    [{}, {"Idempotency-Key": ""}, {"Idempotency-Key": "k" * 256}],
+    ("headers", "kind"),
+    [
+        ({}, "idempotency-key-missing"),
+        ({"Idempotency-Key": ""}, "idempotency-key-missing"),
+        ({"Idempotency-Key": "k" * 256}, "idempotency-key-invalid"),
+    ],
     ids=["absent", "empty", "too-long"],
 )
-async def test_missing_or_unusable_key_is_400(backend: Backend, headers: dict[str, str]) -> None:
+async def test_missing_or_unusable_key_is_400(
+    backend: Backend, headers: dict[str, str], kind: str
+) -> None:
     terminal = await backend.login("terminal01", verify=False)
     before = count_tickets(backend)
     response = await issue(terminal, headers)
-    problem(response, 400, "idempotency-key-missing")
+    problem(response, 400, kind)
     assert "Idempotency-Key" in response.json()["detail"]
     assert count_tickets(backend) == before
 
