@@ -269,7 +269,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/me"): Row(EVERYONE, lambda w: Call("GET", "/api/v1/me"), "own"),
     # catalogue
     ("GET", "/api/v1/service-items"): Row(
-        STAFF, lambda w: Call("GET", "/api/v1/service-items"), "own"
+        frozenset(ROLES), lambda w: Call("GET", "/api/v1/service-items"), "own"
     ),
     ("GET", "/api/v1/windows"): Row(STAFF, lambda w: Call("GET", "/api/v1/windows"), "own"),
     ("POST", "/api/v1/windows/{window}/pause"): Row(

@@ -17,13 +17,19 @@ from backend.db.schema import windows
 from backend.event_log import append_event
 from backend.idempotency import Outcome
 from backend.problems import Forbidden, InvalidTransition
-from backend.routes.common import Idempotent, Staff, State
+from backend.routes.common import AnyUser, Idempotent, Staff, State
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue"])
 
 
-@router.get("/service-items", response_model=ServiceItemList, summary="The hall's catalogue")
-async def service_items(principal: Staff, state: State) -> dict[str, Any]:
+@router.get(
+    "/service-items",
+    response_model=ServiceItemList,
+    summary="The hall's catalogue (also for its ticket machines and the online portal)",
+)
+async def service_items(principal: AnyUser, state: State) -> dict[str, Any]:
+    # the catalogue is the hall's published service guide: a ticket machine needs it for its
+    # buttons, the portal for what can be applied for online
     return {"items": await state.db.read(list_service_items, principal.hall_id)}
 
 
