@@ -3,22 +3,33 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import insert, select
 
 from backend.db.engine import make_engine
 from backend.db.migrate import current_revision, head_revision, upgrade_to, upgrade_to_head
-from backend.db.schema import metadata
+from backend.db.schema import e_licences, metadata
 from backend.openapi import openapi_document
-from tests.conftest import Backend
+from tests.conftest import Backend, new_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
+MARRIAGE = {
+    "type": "marriage_certificate",
+    "type_name": "结婚证",
+    "type_name_en": "Marriage certificate",
+    "number": "J1",
+    "issuer": "民政局",
+    "valid_from": date(2021, 5, 20),
+    "status": "valid",
+}
 
 
 def test_migrations_build_the_whole_schema_from_an_empty_database(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    engine = make_engine(new_database_url(tmp_path))
     upgrade_to_head(engine)
     assert current_revision(engine) == head_revision()
     with engine.connect() as connection:
@@ -29,15 +40,21 @@ def test_migrations_build_the_whole_schema_from_an_empty_database(tmp_path: Path
 
 
 def test_a_database_of_the_first_release_upgrades_to_the_current_schema(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    engine = make_engine(new_database_url(tmp_path))
     upgrade_to(engine, "0001")
     with engine.connect() as connection:
         before = compare_metadata(MigrationContext.configure(connection), metadata)
     assert before, "the first migration should differ from today's schema"
+    with engine.begin() as connection:
+        connection.execute(insert(e_licences).values(**MARRIAGE, holder_id="H1", holder_name="甲"))
     upgrade_to_head(engine)
     with engine.connect() as connection:
         after = compare_metadata(MigrationContext.configure(connection), metadata)
     assert after == []
+    with engine.begin() as connection:  # the rows survive; a spouse's certificate now fits
+        connection.execute(insert(e_licences).values(**MARRIAGE, holder_id="H2", holder_name="乙"))
+        holders = connection.scalars(select(e_licences.c.holder_id).order_by("holder_id")).all()
+    assert holders == ["H1", "H2"]
     assert current_revision(engine) == head_revision()
     engine.dispose()
 
