@@ -6,12 +6,17 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test check lint format typecheck pytest pytest-postgres serve openapi bench soak clean
 
-# The backend's tests, run a second time on PostgreSQL by `make test`.
+# The backend's tests and the API client's (everything that talks to a backend but the
+# screens), run a second time on PostgreSQL by `make test`.
 BACKEND_TESTS := $(wildcard tests/test_queue*.py tests/test_events.py tests/test_alarms.py \
 	tests/test_auth.py tests/test_authorization.py tests/test_idempotency.py tests/test_problems.py \
 	tests/test_cases*.py tests/test_decisions*.py tests/test_verification*.py \
 	tests/test_e_licences.py tests/test_ratings.py tests/test_notices_api.py tests/test_merge*.py \
-	tests/test_schema.py tests/test_group_commit.py tests/test_model_queue.py)
+	tests/test_schema.py tests/test_group_commit.py tests/test_model_queue.py \
+	tests/test_board_api.py tests/test_display_api.py tests/test_audit_export.py \
+	tests/test_working_calendar.py tests/test_personal_data_in_logs.py tests/test_event_stream.py \
+	tests/test_graceful_shutdown.py tests/test_fault_injection.py tests/test_client*.py \
+	tests/test_outbox.py tests/test_schemathesis.py tests/test_cli.py)
 PYTEST_WORKERS ?= 2
 
 $(STAMP): pyproject.toml
