@@ -102,6 +102,7 @@ def test_an_invalid_backend_setting_is_named_not_a_traceback(tmp_path: Path) -> 
         ("postgresql+asyncpg://postgres@127.0.0.1:5432/test", "use postgresql+psycopg://"),
         ("mysql://root@127.0.0.1/hall", "use PostgreSQL or SQLite"),
         ("not a url", "not a database URL"),
+        ("", "not a database URL"),  # an unset variable in a unit file: not the default file
         ("sqlite:////proc/no/hall.db", "/proc/no"),
     ],
 )

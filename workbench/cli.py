@@ -19,7 +19,7 @@ def _settings(database: str | None) -> object:
     from backend.settings import BackendSettings
 
     try:
-        return BackendSettings(database_url=database) if database else BackendSettings()
+        return BackendSettings() if database is None else BackendSettings(database_url=database)
     except ValidationError as exc:
         error = exc.errors()[0]
         name = ".".join(str(part) for part in error["loc"])
@@ -197,7 +197,7 @@ def cmd_verify_export(args: argparse.Namespace) -> int:
         print(f"workbench verify-export: {exc}", file=sys.stderr)
         return 2
     report = verify_rows(rows, header)
-    if args.database:
+    if args.database is not None:
         settings = _settings_with_a_database(args.database, "verify-export")
         assert isinstance(settings, BackendSettings)
         db = Database(settings.database_url)
