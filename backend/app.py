@@ -12,6 +12,7 @@ from backend.clock import Clock
 from backend.db.engine import Database
 from backend.db.migrate import migration_lock, upgrade_to_head
 from backend.event_log import ensure_chain_head
+from backend.event_tail import event_tail
 from backend.idempotency import prefetch_stored_responses, store_batch_responses
 from backend.logging_setup import RequestIdMiddleware
 from backend.metrics import BodySizeLimit, Metrics, MetricsMiddleware
@@ -77,12 +78,15 @@ def create_app(settings: BackendSettings | None = None, *, clock: Clock | None =
         app.state.workbench = state
         metrics.stream_clients.set_function(lambda: state.stream_clients)
         async with contextlib.AsyncExitStack() as stack:
+            stack.callback(db.close)  # last, once the listener and the tail's reader are stopped
             if db.engine.dialect.name == "postgresql":
                 await stack.enter_async_context(event_listener(db.url, state.notifier))
-            try:
-                yield
-            finally:
-                db.close()
+            state.tail = await stack.enter_async_context(
+                event_tail(
+                    db, state.notifier, settings.sse_poll_seconds, settings.event_tail_events
+                )
+            )
+            yield
 
     app = FastAPI(
         title="Service Workbench API",

@@ -81,7 +81,10 @@ class BackendSettings(BaseSettings):
     """How long an idle keep-alive connection stays open. Longer than clients keep theirs
     (httpx: 5 s), so the server never closes a connection at the moment a client reuses it."""
     sse_poll_seconds: float = Field(default=1.0, gt=0)
-    """How often a stream looks at the event table without being woken."""
+    """How often the instance looks at the event table without being woken (for its streams)."""
+    event_tail_events: int = Field(default=10_000, ge=10)
+    """How many of the newest events an instance holds in memory for its event streams (about
+    1 KB each); a stream resuming from further back reads the table until it is within reach."""
     password_time_cost: int = Field(default=2, ge=1)
     """Argon2id passes."""
     password_memory_kib: int = Field(default=19 * 1024, ge=1024)

@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastapi import Request
 
@@ -15,6 +15,9 @@ from backend.clock import Clock
 from backend.db.engine import Database
 from backend.passwords import Passwords
 from backend.settings import BackendSettings
+
+if TYPE_CHECKING:
+    from backend.event_tail import EventTail
 
 T = TypeVar("T")
 
@@ -77,6 +80,7 @@ class AppState:
     principals: PrincipalCache = field(default_factory=lambda: PrincipalCache(0))
     in_flight_keys: set[tuple[int, str]] = field(default_factory=set)
     stream_clients: int = 0
+    tail: EventTail | None = None  # the newest events, for the event streams (set when serving)
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a write transaction, then wake the event streams."""

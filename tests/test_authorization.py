@@ -618,6 +618,43 @@ async def test_other_hall_events_are_not_streamed(world: World) -> None:
     assert {event["hall"] for event in seen} == {HALL_B}
 
 
+async def test_live_events_of_the_other_hall_are_not_streamed(world: World) -> None:
+    """Followed live (from the instance's shared tail of events, not the table): tickets issued
+    in both halls meanwhile, and each hall's supervisor sees only its own."""
+    import json
+
+    async def follow(hall: str, seen: list[dict[str, Any]]) -> None:
+        client = world.client(hall, "supervisor")
+        async with client.stream("GET", "/api/v1/events") as response:
+            async for line in response.aiter_lines():
+                if line.startswith("data:"):
+                    seen.append(json.loads(line.removeprefix("data:").strip()))
+
+    seen_a: list[dict[str, Any]] = []
+    seen_b: list[dict[str, Any]] = []
+    followers = [
+        asyncio.create_task(follow(HALL_A, seen_a)),
+        asyncio.create_task(follow(HALL_B, seen_b)),
+    ]
+    await asyncio.sleep(0.5)
+    issued = {HALL_A: [], HALL_B: []}
+    for _ in range(3):
+        for hall in (HALL_A, HALL_B):
+            response = await world.client(hall, "terminal").post(
+                "/api/v1/tickets", json={"service_item": ITEM}, headers=key()
+            )
+            assert response.status_code == 201, response.text
+            issued[hall].append(str(response.json()["id"]))
+    await asyncio.sleep(1.5)
+    for task in followers:
+        task.cancel()
+    await asyncio.gather(*followers, return_exceptions=True)
+    for hall, seen in ((HALL_A, seen_a), (HALL_B, seen_b)):
+        assert {event["hall"] for event in seen} == {hall}
+        tickets = [e["subject_id"] for e in seen if e["type"] == "ticket.issued"]
+        assert tickets == issued[hall]
+
+
 async def test_other_hall_clerk_cannot_claim_or_call_hall_a_work(world: World) -> None:
     """Hall A has waiting tickets and an unclaimed case; hall B's clerk gets none of them."""
     b_clerk = world.client(HALL_B, "clerk")

@@ -204,7 +204,7 @@ async def test_a_stream_ends_when_its_session_is_logged_out(
     await asyncio.sleep(0.3)
     await issue_tickets(terminal, 1)
     assert (await supervisor.post("/api/v1/auth/logout")).status_code == 204
-    async with asyncio.timeout(8):
+    async with asyncio.timeout(12):  # SESSION_CHECK_SECONDS and the principal cache's 2 s
         while not watcher.done():  # the hall goes on issuing tickets meanwhile
             await issue_tickets(terminal, 1)
             await asyncio.sleep(0.2)
@@ -213,3 +213,39 @@ async def test_a_stream_ends_when_its_session_is_logged_out(
     assert again.status_code == 401
     assert again.json()["type"].endswith("token-revoked")
     await supervisor.aclose()
+
+
+async def test_a_stream_from_further_back_than_the_instance_holds_catches_up_without_gaps(
+    tmp_path: Path,
+) -> None:
+    """The instance keeps only the newest 20 events in memory: a stream from the start reads the
+    table until it is within reach, then goes on live, each event once and in order."""
+    with EmbeddedServer(seeded_settings(tmp_path, event_tail_events=20)) as server:
+        backend = Backend(server)
+        terminal = await backend.login("terminal01")
+        supervisor = await backend.login("super01")
+        first = await issue_tickets(terminal, 120)
+        got: list[dict[str, Any]] = []
+
+        async def follow(tickets: int) -> None:
+            async with aconnect_sse(
+                supervisor, "GET", "/api/v1/events", params={"after": 0}
+            ) as source:
+                async for sse in source.aiter_sse():
+                    if sse.data:
+                        got.append(json.loads(sse.data))
+                        if sum(e["type"] == "ticket.issued" for e in got) == tickets:
+                            return
+
+        follower = asyncio.create_task(follow(len(first) + 30))
+        await asyncio.sleep(0.5)
+        later = await issue_tickets(terminal, 30)
+        async with asyncio.timeout(10):
+            await follower
+        seqs = [event["seq"] for event in got]
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "gap-free, each once"
+        assert seqs[0] == 1
+        issued = [int(e["subject_id"]) for e in got if e["type"] == "ticket.issued"]
+        assert issued == first + later
+        for client in (terminal, supervisor):
+            await client.aclose()

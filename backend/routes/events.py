@@ -1,15 +1,15 @@
 """Provides `GET /api/v1/events`: the event log as a Server-Sent Events stream.
 
 The stream starts after `Last-Event-ID` (or `?after=`), or at the newest event when neither is
-given. It reads rows from the table (the truth) and, when it has caught up, waits until this
-instance commits something or `sse_poll_seconds` pass (so writes of other instances are seen too).
-It ends once its session is logged out or expires (checked every few seconds): the client's
-reconnection then meets 401.
+given. It takes the events from the instance's `EventTail` (read from the table once for all
+streams, woken by this instance's commits, by NOTIFY, or every `sse_poll_seconds`), and reads
+the table itself only to catch up from further back than the tail reaches. It ends once its
+session is logged out or expires (checked every few seconds): the client's reconnection then
+meets 401.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -19,8 +19,9 @@ from sqlalchemy import Connection, select
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from backend.auth import Principal, session_still_valid
-from backend.db.schema import chain_head, events
+from backend.db.schema import events
 from backend.event_log import event_to_wire, hall_codes
+from backend.event_tail import EventTail, TailEvent, event_frame, newest_seq
 from backend.problems import InvalidInput
 from backend.routes.common import Staff, State, is_small_number
 from backend.state import AppState
@@ -29,13 +30,9 @@ router = APIRouter(prefix="/api/v1", tags=["events"])
 
 BATCH = 500
 RETRY_MS = 2000
-# how often, at least, a stream checks that its session is still valid (the principal cache
-# makes most of these checks free; a logout elsewhere is seen within the cache's seconds)
-SESSION_CHECK_SECONDS = 2.0
-
-
-def _head(conn: Connection) -> int:
-    return int(conn.execute(select(chain_head.c.seq).where(chain_head.c.id == 1)).scalar() or 0)
+# how often a stream checks that its session is still valid (through the principal cache,
+# so a logout anywhere ends its streams within this plus the cache's seconds)
+SESSION_CHECK_SECONDS = 5.0
 
 
 def _batch(conn: Connection, principal: Principal, after: int) -> list[dict[str, Any]]:
@@ -72,12 +69,17 @@ async def event_stream(
     after: int | None = Query(default=None, ge=0, le=2**62, description="Start after this seq."),
 ) -> EventSourceResponse:
     start = _start(last_event_id, after)
+
+    def visible(event: TailEvent) -> bool:
+        return principal.role == "admin" or event.hall_id == principal.hall_id
+
     return await event_source(
         request,
         state,
         start,
         lambda last: state.db.read(_batch, principal, last),
         session=principal.token_hash,
+        tail=(state.tail, visible) if state.tail is not None else None,
     )
 
 
@@ -88,13 +90,19 @@ async def event_source(
     read_batch: Callable[[int], Awaitable[list[dict[str, Any]]]],
     *,
     session: str,
+    tail: tuple[EventTail, Callable[[TailEvent], bool]] | None = None,
 ) -> EventSourceResponse:
-    """An SSE response of the rows `read_batch(after)` gives (at most BATCH, in seq order),
-    from `start` (None: from the newest event), waking on this instance's commits, for as long
-    as the session whose token digest is `session` stays valid."""
+    """An SSE response of the events after `start` (None: from the newest event), for as long
+    as the session whose token digest is `session` stays valid.
+
+    With a `tail` (the instance's `EventTail` and what this stream may see) the events come
+    from it while it reaches back far enough, several in one write; otherwise, and to catch up
+    from further back, from `read_batch(after)` (at most BATCH rows of the table, in seq order),
+    woken by this instance's commits."""
     if start is None:
-        start = await state.db.read(_head)
+        start = await state.db.read(newest_seq)
     session_checked = time.monotonic()
+    poll_seconds = state.settings.sse_poll_seconds
 
     async def session_ended() -> bool:
         nonlocal session_checked
@@ -103,26 +111,35 @@ async def event_source(
         session_checked = time.monotonic()
         return not await session_still_valid(state, session)
 
-    async def stream() -> AsyncIterator[ServerSentEvent]:
+    async def stream() -> AsyncIterator[ServerSentEvent | bytes]:
         state.stream_clients += 1
         try:
             yield ServerSentEvent(comment="connected", retry=RETRY_MS)
-            last = start
+            position = start  # every event up to here was sent, or is not this stream's
             while True:
-                rows = await read_batch(last)
+                if tail is not None and tail[0].covers(position):
+                    held, head = tail[0].after(position, tail[1]), tail[0].head
+                    if held:
+                        yield b"".join(event.frame for event in held)
+                    position = max(position, head or position)
+                    if await session_ended():
+                        return
+                    await tail[0].wait_beyond(position, poll_seconds)
+                    continue
+                reached = tail[0].head if tail is not None else None
+                rows = await read_batch(position)
                 for row in rows:
-                    last = row["seq"]
-                    yield ServerSentEvent(
-                        data=json.dumps(row, default=_json_default, ensure_ascii=False),
-                        event=row["type"],
-                        id=str(row["seq"]),
-                    )
+                    position = row["seq"]
+                    yield event_frame(row)
                 if await session_ended():
                     return
                 if len(rows) < BATCH:
+                    # no more of this stream's events up to what the tail had read before
+                    position = max(position, reached or position)
                     if await request.is_disconnected():
                         return
-                    await state.notifier.wait_at_most(state.settings.sse_poll_seconds)
+                    if tail is None:
+                        await state.notifier.wait_at_most(poll_seconds)
         finally:
             state.stream_clients -= 1
 
@@ -131,9 +148,3 @@ async def event_source(
         ping=int(state.settings.sse_heartbeat_seconds),
         headers={"Cache-Control": "no-store"},
     )
-
-
-def _json_default(value: Any) -> str:
-    if hasattr(value, "isoformat"):
-        return str(value.isoformat())
-    return str(value)
