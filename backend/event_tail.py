@@ -17,8 +17,8 @@ import asyncio
 import bisect
 import contextlib
 import json
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,6 +84,18 @@ class EventTail:
         self.floor: int | None = None
         self.head: int | None = None
         self._arrived = asyncio.Event()
+        self.subscribers = 0  # the streams following now: with none, nothing is read or held
+        self._wanted = asyncio.Event()
+
+    @contextmanager
+    def subscribed(self) -> Iterator[None]:
+        """Follow the tail for as long as the context is open (a stream's lifetime)."""
+        self.subscribers += 1
+        self._wanted.set()
+        try:
+            yield
+        finally:
+            self.subscribers -= 1
 
     # -- reading -------------------------------------------------------------------------
 
@@ -91,6 +103,7 @@ class EventTail:
         """Read the rows committed after `head` (all of them, in batches)."""
         if self.head is None:
             self.floor = self.head = await self._db.read(newest_seq)
+            self._announce()
         while True:
             batch = await self._db.read(_rows_after, self.head)
             if batch:
@@ -106,12 +119,26 @@ class EventTail:
             dropped = len(self._events) - self._capacity
             self.floor = self._seqs[dropped - 1]
             del self._events[:dropped], self._seqs[:dropped]
+        self._announce()
+
+    def _announce(self) -> None:
         arrived, self._arrived = self._arrived, asyncio.Event()
         arrived.set()
 
+    def _forget(self) -> None:
+        self.floor = self.head = None
+        self._events.clear()
+        self._seqs.clear()
+
     async def follow_the_table(self) -> None:
-        """The reader: wakes on this instance's commits, on NOTIFY, or every `poll_seconds`."""
+        """The reader: wakes on this instance's commits, on NOTIFY, or every `poll_seconds`,
+        while streams follow; with none, it forgets what it held and sleeps until one comes
+        (an instance without streams, e.g. one only the clerks' calls reach, reads nothing)."""
         while True:
+            if self.subscribers == 0:
+                self._forget()
+                self._wanted.clear()
+                await self._wanted.wait()
             try:
                 await self.read_new()
             except Exception:  # the database away for a moment: the streams wait, then resume
@@ -145,7 +172,6 @@ async def event_tail(
 ) -> AsyncIterator[EventTail]:
     """An `EventTail` whose reader runs while the context is open."""
     tail = EventTail(db, notifier, poll_seconds, capacity)
-    await tail.read_new()
     reader = asyncio.create_task(tail.follow_the_table(), name="event-tail")
     try:
         yield tail

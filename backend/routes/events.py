@@ -10,8 +10,9 @@ meets 401.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Header, Query, Request
@@ -114,34 +115,42 @@ async def event_source(
     async def stream() -> AsyncIterator[ServerSentEvent | bytes]:
         state.stream_clients += 1
         try:
-            yield ServerSentEvent(comment="connected", retry=RETRY_MS)
-            position = start  # every event up to here was sent, or is not this stream's
-            while True:
-                if tail is not None and tail[0].covers(position):
-                    held, head = tail[0].after(position, tail[1]), tail[0].head
-                    if held:
-                        yield b"".join(event.frame for event in held)
-                    position = max(position, head or position)
-                    if await session_ended():
-                        return
-                    await tail[0].wait_beyond(position, poll_seconds)
-                    continue
-                reached = tail[0].head if tail is not None else None
-                rows = await read_batch(position)
-                for row in rows:
-                    position = row["seq"]
-                    yield event_frame(row)
-                if await session_ended():
-                    return
-                if len(rows) < BATCH:
-                    # no more of this stream's events up to what the tail had read before
-                    position = max(position, reached or position)
-                    if await request.is_disconnected():
-                        return
-                    if tail is None:
-                        await state.notifier.wait_at_most(poll_seconds)
+            with tail[0].subscribed() if tail is not None else contextlib.nullcontext():
+                async with contextlib.aclosing(events_after(start)) as items:
+                    async for item in items:
+                        yield item
         finally:
             state.stream_clients -= 1
+
+    async def events_after(start: int) -> AsyncGenerator[ServerSentEvent | bytes, None]:
+        yield ServerSentEvent(comment="connected", retry=RETRY_MS)
+        position = start  # every event up to here was sent, or is not this stream's
+        while True:
+            if tail is not None and tail[0].covers(position):
+                held, head = tail[0].after(position, tail[1]), tail[0].head
+                if held:
+                    yield b"".join(event.frame for event in held)
+                position = max(position, head or position)
+                if await session_ended():
+                    return
+                await tail[0].wait_beyond(position, poll_seconds)
+                continue
+            reached = tail[0].head if tail is not None else None
+            rows = await read_batch(position)
+            for row in rows:
+                position = row["seq"]
+                yield event_frame(row)
+            if await session_ended():
+                return
+            if len(rows) < BATCH:
+                # no more of this stream's events up to what the tail had read before
+                position = max(position, reached or position)
+                if await request.is_disconnected():
+                    return
+                if tail is None:
+                    await state.notifier.wait_at_most(poll_seconds)
+                elif not tail[0].covers(position):  # the tail is starting up
+                    await tail[0].wait_beyond(position, poll_seconds)
 
     return EventSourceResponse(
         stream(),
