@@ -17,6 +17,7 @@ import asyncio
 import bisect
 import contextlib
 import json
+import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from backend.event_log import event_to_wire, hall_codes
 from backend.state import EventNotifier
 
 READ_BATCH = 500
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +143,8 @@ class EventTail:
                 await self._wanted.wait()
             try:
                 await self.read_new()
-            except Exception:  # the database away for a moment: the streams wait, then resume
+            except Exception as exc:  # the database away for a moment: streams wait, then resume
+                log.warning("reading the new events failed (%s); retrying", type(exc).__name__)
                 await asyncio.sleep(self._poll_seconds)
                 continue
             await self._notifier.wait_at_most(self._poll_seconds)
