@@ -80,7 +80,9 @@ def create_app(settings: BackendSettings | None = None, *, clock: Clock | None =
         async with contextlib.AsyncExitStack() as stack:
             stack.callback(db.close)  # last, once the listener and the tail's reader are stopped
             if db.engine.dialect.name == "postgresql":
-                await stack.enter_async_context(event_listener(db.url, state.notifier))
+                await stack.enter_async_context(
+                    event_listener(db.url, state.notifier, state.principals)
+                )
             state.tail = await stack.enter_async_context(
                 event_tail(
                     db, state.notifier, settings.sse_poll_seconds, settings.event_tail_events

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from backend.db.schema import halls, sessions, users, windows
 from backend.event_log import Actor
@@ -153,9 +153,16 @@ def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
     return dependency
 
 
+# Delivered at commit to every instance's listener (backend.pg_listener), which forgets the
+# session at once instead of trusting its cached principal for up to `principal_cache_seconds`.
+SESSIONS_CHANNEL = "workbench_sessions"
+
+
 def revoke_session(conn: Connection, digest: str, now: datetime) -> None:
     """End a session and free the window it was logged in to, unless the same clerk still has
     another live session there (a second login from a restarted workbench)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_notify(SESSIONS_CHANNEL, digest)))
     row = conn.execute(
         select(sessions.c.user_id, sessions.c.window_id).where(sessions.c.token_hash == digest)
     ).first()

@@ -1,5 +1,6 @@
-"""Provides the PostgreSQL LISTEN loop that wakes this instance's event streams when another
-instance commits events (NOTIFY carries only a sequence number; streams read the rows)."""
+"""Provides the PostgreSQL LISTEN loop of an instance: it wakes the event streams when another
+instance commits events (NOTIFY carries only a sequence number; streams read the rows), and
+forgets a session's cached principal when any instance logs it out (the token's digest)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from collections.abc import AsyncIterator
 import psycopg
 from sqlalchemy.engine import make_url
 
+from backend.auth import SESSIONS_CHANNEL
 from backend.event_log import NOTIFY_CHANNEL
-from backend.state import EventNotifier
+from backend.state import EventNotifier, PrincipalCache
 
 log = logging.getLogger(__name__)
 
@@ -22,11 +24,15 @@ def libpq_dsn(sqlalchemy_url: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-async def listen_for_events(database_url: str, notifier: EventNotifier) -> None:
-    """Wake `notifier` on every NOTIFY; reconnect with backoff if the connection drops.
+async def listen_for_events(
+    database_url: str, notifier: EventNotifier, principals: PrincipalCache
+) -> None:
+    """Wake `notifier` on every event NOTIFY and evict logged-out sessions from `principals`;
+    reconnect with backoff if the connection drops.
 
     Streams also poll the table every `sse_poll_seconds`, so a missed notification delays an
-    event by at most that long and never loses it."""
+    event by at most that long and never loses it; missed logouts are covered by forgetting
+    every cached principal on (re)connecting."""
     dsn = libpq_dsn(database_url)
     delay = 0.5
     while True:
@@ -34,10 +40,15 @@ async def listen_for_events(database_url: str, notifier: EventNotifier) -> None:
             connection = await psycopg.AsyncConnection.connect(dsn, autocommit=True)
             async with connection:
                 await connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                await connection.execute(f"LISTEN {SESSIONS_CHANNEL}")
                 delay = 0.5
                 notifier.notify()  # we may have missed some while (re)connecting
-                async for _ in connection.notifies():
-                    notifier.notify()
+                principals.clear()
+                async for notification in connection.notifies():
+                    if notification.channel == SESSIONS_CHANNEL:
+                        principals.evict(notification.payload)
+                    else:
+                        notifier.notify()
         except asyncio.CancelledError:
             raise
         except psycopg.Error as exc:
@@ -48,9 +59,11 @@ async def listen_for_events(database_url: str, notifier: EventNotifier) -> None:
 
 @contextlib.asynccontextmanager
 async def event_listener(
-    database_url: str, notifier: EventNotifier
+    database_url: str, notifier: EventNotifier, principals: PrincipalCache
 ) -> AsyncIterator[asyncio.Task[None]]:
-    task = asyncio.create_task(listen_for_events(database_url, notifier), name="pg-listen")
+    task = asyncio.create_task(
+        listen_for_events(database_url, notifier, principals), name="pg-listen"
+    )
     try:
         yield task
     finally:

@@ -99,6 +99,7 @@ class BackendSettings(BaseSettings):
     network). SQLite always has one."""
     principal_cache_seconds: float = Field(default=2.0, ge=0, le=60)
     """How long a verified token is trusted without a look-up (0: look up every request).
-    A logout on another API instance takes effect here within this time."""
+    A logout on another API instance reaches this one by NOTIFY at once; should that be lost,
+    it takes effect here within this time."""
     db_executor: Literal["auto", "inline", "threads"] = "auto"
     """Where SQL runs: "inline" on the event loop (SQLite's default), "threads" on pools."""

@@ -41,7 +41,8 @@ class PrincipalCache:
     """Recently verified tokens, so a burst of requests costs one look-up, not one each.
 
     An entry lives `seconds` (never past the token's own expiry). Logging out on this instance
-    evicts at once; a logout on another instance is honoured here within `seconds`."""
+    evicts at once, and so does a logout on another instance (PostgreSQL: its NOTIFY reaches
+    `backend.pg_listener`); should that notification be lost, within `seconds`."""
 
     MAX_ENTRIES = 10_000
 
@@ -68,6 +69,9 @@ class PrincipalCache:
 
     def evict(self, digest: str) -> None:
         self._entries.pop(digest, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
 
 
 @dataclass

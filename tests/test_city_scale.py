@@ -97,6 +97,24 @@ async def test_a_call_on_instance_a_streams_to_a_supervisor_on_instance_b(
         await client.aclose()
 
 
+async def test_a_logout_on_one_instance_stops_the_token_on_the_other_at_once(
+    two_instances: tuple[Backend, Backend],
+) -> None:
+    """Instance B has just verified (and cached) the token; the logout on A reaches B by
+    NOTIFY, so B refuses the token at once rather than after its principal cache's seconds."""
+    a, b = two_instances
+    on_a = await a.login("super01")
+    on_b = httpx.AsyncClient(base_url=b.base_url, headers=dict(on_a.headers))
+    assert (await on_b.get("/api/v1/me")).status_code == 200
+    assert (await on_a.post("/api/v1/auth/logout")).status_code == 204
+    await asyncio.sleep(0.3)  # the notification's trip
+    refused = await on_b.get("/api/v1/me")
+    assert refused.status_code == 401
+    assert refused.json()["type"].endswith("token-revoked")
+    for client in (on_a, on_b):
+        await client.aclose()
+
+
 async def _call_until_empty(client: httpx.AsyncClient, window: str) -> list[int]:
     called = []
     while True:
