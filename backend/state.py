@@ -85,6 +85,8 @@ class AppState:
     in_flight_keys: set[tuple[int, str]] = field(default_factory=set)
     stream_clients: int = 0
     tail: EventTail | None = None  # the newest events, for the event streams (set when serving)
+    # event streams reading the table to catch up from further back than the tail, at once
+    catch_up_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a write transaction, then wake the event streams."""

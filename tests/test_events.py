@@ -129,6 +129,20 @@ async def test_a_bad_last_event_id_is_a_clear_422(backend: Backend) -> None:
     await client.aclose()
 
 
+async def test_a_last_event_id_after_the_newest_event_is_refused_not_skipped(
+    backend: Backend,
+) -> None:
+    """An id this log has not reached (a database reset or restored since, another server's):
+    silently waiting for it would skip every event up to it."""
+    client = await backend.login("super01")
+    newest = (await client.get("/api/v1/board")).json()["seq"]
+    for headers, params in (({"Last-Event-ID": str(newest + 40)}, {}), ({}, {"after": 2**62})):
+        response = await client.get("/api/v1/events", headers=headers, params=params)
+        assert response.status_code == 422
+        assert "after the newest event" in response.json()["detail"]
+    await client.aclose()
+
+
 def _verify(database_url: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "workbench.cli", "verify-chain", "--database", database_url],

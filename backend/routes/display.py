@@ -13,15 +13,25 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
+from sqlalchemy import Connection
 from sse_starlette import EventSourceResponse
 
 from api_client.models import DisplayBoard
 from backend.auth import Principal, require_roles
 from backend.display import display_board, display_events, display_hall
+from backend.event_tail import TailEvent, event_frame
 from backend.routes.common import State
 from backend.routes.events import BATCH, _start, event_source
 
 router = APIRouter(prefix="/api/v1", tags=["display"])
+
+
+def _display_frames(conn: Connection, hall_id: int, hall_code: str, after: int) -> list[TailEvent]:
+    return [
+        TailEvent(event["seq"], hall_id, event_frame(event).encode())
+        for event in display_events(conn, hall_id, hall_code, after, BATCH)
+    ]
+
 
 DisplayReader = Annotated[Principal, Depends(require_roles("terminal", "supervisor", "admin"))]
 HallCode = Annotated[
@@ -67,6 +77,6 @@ async def display_stream(
         request,
         state,
         start,
-        lambda last: state.db.read(display_events, hall_id, hall_code, last, BATCH),
+        lambda last: state.db.read(_display_frames, hall_id, hall_code, last),
         session=principal.token_hash,
     )

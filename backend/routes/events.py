@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from typing import Any
 
 from fastapi import APIRouter, Header, Query, Request
 from sqlalchemy import Connection, select
@@ -36,13 +35,17 @@ RETRY_MS = 2000
 SESSION_CHECK_SECONDS = 5.0
 
 
-def _batch(conn: Connection, principal: Principal, after: int) -> list[dict[str, Any]]:
+def _batch(conn: Connection, principal: Principal, after: int) -> list[TailEvent]:
+    """The caller's next BATCH events after `after`, encoded (on the read thread)."""
     statement = select(events).where(events.c.seq > after)
     if principal.role != "admin":
         statement = statement.where(events.c.hall_id == principal.hall_id)
     rows = conn.execute(statement.order_by(events.c.seq).limit(BATCH)).all()
     codes = hall_codes(conn) if rows else {}
-    return [event_to_wire(row, codes) for row in rows]
+    return [
+        TailEvent(row.seq, row.hall_id, event_frame(event_to_wire(row, codes)).encode())
+        for row in rows
+    ]
 
 
 def _start(last_event_id: str | None, after: int | None) -> int | None:
@@ -88,7 +91,7 @@ async def event_source(
     request: Request,
     state: AppState,
     start: int | None,
-    read_batch: Callable[[int], Awaitable[list[dict[str, Any]]]],
+    read_batch: Callable[[int], Awaitable[list[TailEvent]]],
     *,
     session: str,
     tail: tuple[EventTail, Callable[[TailEvent], bool]] | None = None,
@@ -100,8 +103,21 @@ async def event_source(
     from it while it reaches back far enough, several in one write; otherwise, and to catch up
     from further back, from `read_batch(after)` (at most BATCH rows of the table, in seq order),
     woken by this instance's commits."""
+    newest = await state.db.read(newest_seq)
     if start is None:
-        start = await state.db.read(newest_seq)
+        start = newest
+    elif start > newest:  # a log reset or restored since, or another server's id
+        raise InvalidInput(
+            f"Event {start} is after the newest event ({newest}): this server's log does not "
+            f"have it. Reconnect without Last-Event-ID, or after {newest}.",
+            errors=[
+                {
+                    "loc": ["header", "Last-Event-ID"],
+                    "msg": "after the newest event",
+                    "type": "range",
+                }
+            ],
+        )
     session_checked = time.monotonic()
     poll_seconds = state.settings.sse_poll_seconds
 
@@ -136,10 +152,14 @@ async def event_source(
                 await tail[0].wait_beyond(position, poll_seconds)
                 continue
             reached = tail[0].head if tail is not None else None
-            rows = await read_batch(position)
-            for row in rows:
-                position = row["seq"]
-                yield event_frame(row)
+            if tail is not None:  # catching up: a few streams at a time, the requests go first
+                async with state.catch_up_slots:
+                    rows = await read_batch(position)
+            else:
+                rows = await read_batch(position)
+            if rows:
+                position = rows[-1].seq
+                yield b"".join(row.frame for row in rows)
             if await session_ended():
                 return
             if len(rows) < BATCH:
