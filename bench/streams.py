@@ -8,7 +8,11 @@ the hall; for N in `--streams`:
 - delivery: events received per stream against the events written (every stream must get all).
 
     python bench/streams.py [--engine postgresql|sqlite] [--streams 0,200] [--rate 100]
-                            [--seconds 10] [--runs 3]
+                            [--seconds 10] [--runs 3] [--backlog 0]
+
+With `--backlog N` the hall's log holds N more events (calls) before the streams connect, and
+the streams resume from the first event (`after=0`, a workbench back after a long absence):
+they catch up from the table while the calls go on.
 
 One `workbench serve` process; the streams are raw keep-alive HTTP/1.1 readers in this process
 that count events (a minimal reader: the figures are the server's, not the client's).
@@ -82,13 +86,16 @@ def transactions_so_far(url: str) -> int:
         engine.dispose()
 
 
-async def follow(port: int, token: str, counts: list[int], slot: int, ready: asyncio.Event) -> None:
+async def follow(
+    port: int, token: str, counts: list[int], slot: int, ready: asyncio.Event, after: str
+) -> None:
     """An event stream that counts the events it receives (until cancelled)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         writer.write(
             (
-                f"GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}"
+                f"GET /api/v1/events{after} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"Authorization: Bearer {token}"
                 "\r\nAccept: text/event-stream\r\n\r\n"
             ).encode()
         )
@@ -106,13 +113,19 @@ async def follow(port: int, token: str, counts: list[int], slot: int, ready: asy
 
 
 async def call_steadily(
-    port: int, window: str, token: str, interval: float, until: float, latencies: list[float]
+    port: int,
+    window: str,
+    token: str,
+    interval: float,
+    until: float,
+    latencies: list[float],
+    limit: int | None = None,
 ) -> int:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     calls = 0
     next_at = time.perf_counter()
     try:
-        while next_at < until:
+        while next_at < until and (limit is None or calls < limit):
             await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
             request = (
                 f"POST /api/v1/windows/{window}/call-next HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -132,19 +145,44 @@ async def call_steadily(
     return calls
 
 
-def one_run(databases: Databases, streams: int, rate: float, seconds: float) -> StreamRun:
+async def call_times(port: int, window: str, token: str, count: int) -> None:
+    await call_steadily(port, window, token, 0.0, time.perf_counter() + 3600, [], limit=count)
+
+
+def newest_seq_of(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(text("SELECT max(seq) FROM events")).scalar() or 0)
+    finally:
+        engine.dispose()
+
+
+def one_run(
+    databases: Databases, streams: int, rate: float, seconds: float, backlog: int
+) -> StreamRun:
     clerks = max(CALLERS, streams)
-    url = databases.new(clerks, int(rate * seconds * 1.5) + 100)
+    url = databases.new(clerks, int(rate * seconds * 1.5) + 100 + backlog)
     port = free_port()
     server = start_server(url, port)
     try:
         tokens = asyncio.run(login_all([port], clerks))
 
         async def load() -> StreamRun:
+            if backlog:
+                per_caller = backlog // CALLERS
+                await asyncio.gather(
+                    *(
+                        call_times(port, f"X{n:02d}", tokens[n - 1], per_caller)
+                        for n in range(1, CALLERS + 1)
+                    )
+                )
+            before = newest_seq_of(url) if backlog else 0
             counts = [0] * streams
             readies = [asyncio.Event() for _ in range(streams)]
+            after = "?after=0" if backlog else ""
             followers = [
-                asyncio.create_task(follow(port, tokens[n], counts, n, readies[n]))
+                asyncio.create_task(follow(port, tokens[n], counts, n, readies[n], after))
                 for n in range(streams)
             ]
             await asyncio.gather(*(ready.wait() for ready in readies))
@@ -163,11 +201,21 @@ def one_run(databases: Databases, streams: int, rate: float, seconds: float) -> 
             elapsed = time.perf_counter() - started
             api_cpu = cpu_seconds(server.pid) - cpu_before
             transactions = transactions_so_far(url) - transactions_before
-            await asyncio.sleep(2.0)  # the last events reach every stream
+            # the last events reach every stream (a backlog: until all have caught up, or 120 s)
+            deadline = time.perf_counter() + (120.0 if backlog else 2.0)
+            while time.perf_counter() < deadline and min(counts, default=0) < before + sum(calls):  # noqa: ASYNC110 (counters of raw readers)
+                await asyncio.sleep(0.1)
+            if backlog:
+                print(
+                    f"  (all streams caught up {time.perf_counter() - started:.1f} s after start)"
+                )
             for task in followers:
                 task.cancel()
             await asyncio.gather(*followers, return_exceptions=True)
-            return StreamRun(streams, sum(calls), elapsed, latencies, api_cpu, transactions, counts)
+            delivered = [count - before for count in counts]
+            return StreamRun(
+                streams, sum(calls), elapsed, latencies, api_cpu, transactions, delivered
+            )
 
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             return runner.run(load())
@@ -183,6 +231,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100.0, help="calls per second")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--backlog", type=int, default=0, help="events before the streams")
     args = parser.parse_args()
     header = (
         f"{'streams':>7} {'calls/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
@@ -195,7 +244,8 @@ def main() -> None:
             print(header)
             for level in (int(n) for n in args.streams.split(",")):
                 runs = [
-                    one_run(databases, level, args.rate, args.seconds) for _ in range(args.runs)
+                    one_run(databases, level, args.rate, args.seconds, args.backlog)
+                    for _ in range(args.runs)
                 ]
                 for run in runs:
                     print(run.row())
