@@ -18,7 +18,7 @@ import bisect
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -60,14 +60,18 @@ def newest_seq(conn: Connection) -> int:
     return int(conn.execute(select(chain_head.c.seq).where(chain_head.c.id == 1)).scalar() or 0)
 
 
-def _rows_after(conn: Connection, after: int) -> list[TailEvent]:
-    statement = select(events).where(events.c.seq > after).order_by(events.c.seq)
-    rows = conn.execute(statement.limit(READ_BATCH)).all()
+def encoded_events(conn: Connection, rows: Sequence[Any]) -> list[TailEvent]:
+    """Rows of the events table as their stream frames (run on a read thread)."""
     codes = hall_codes(conn) if rows else {}
     return [
         TailEvent(row.seq, row.hall_id, event_frame(event_to_wire(row, codes)).encode())
         for row in rows
     ]
+
+
+def _rows_after(conn: Connection, after: int) -> list[TailEvent]:
+    statement = select(events).where(events.c.seq > after).order_by(events.c.seq)
+    return encoded_events(conn, conn.execute(statement.limit(READ_BATCH)).all())
 
 
 class EventTail:

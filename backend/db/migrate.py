@@ -9,7 +9,6 @@ from importlib.resources import files
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
 
@@ -63,7 +62,7 @@ def head_revision() -> str | None:
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return schema_revision(connection)
 
 
 def schema_revision(conn: Connection) -> str | None:
@@ -72,10 +71,6 @@ def schema_revision(conn: Connection) -> str | None:
     if not inspect(conn).has_table("alembic_version"):
         return None
     return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-
-
-def is_current(engine: Engine) -> bool:
-    return current_revision(engine) == head_revision()
 
 
 def autogenerate(engine: Engine, message: str) -> None:

@@ -20,8 +20,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from backend.auth import Principal, session_still_valid
 from backend.db.schema import events
-from backend.event_log import event_to_wire, hall_codes
-from backend.event_tail import EventTail, TailEvent, event_frame, newest_seq
+from backend.event_tail import EventTail, TailEvent, encoded_events, newest_seq
 from backend.problems import InvalidInput
 from backend.routes.common import Staff, State, is_small_number
 from backend.state import AppState
@@ -40,12 +39,7 @@ def _batch(conn: Connection, principal: Principal, after: int) -> list[TailEvent
     statement = select(events).where(events.c.seq > after)
     if principal.role != "admin":
         statement = statement.where(events.c.hall_id == principal.hall_id)
-    rows = conn.execute(statement.order_by(events.c.seq).limit(BATCH)).all()
-    codes = hall_codes(conn) if rows else {}
-    return [
-        TailEvent(row.seq, row.hall_id, event_frame(event_to_wire(row, codes)).encode())
-        for row in rows
-    ]
+    return encoded_events(conn, conn.execute(statement.order_by(events.c.seq).limit(BATCH)).all())
 
 
 def _start(last_event_id: str | None, after: int | None) -> int | None:
