@@ -6,17 +6,14 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test check lint format typecheck pytest pytest-postgres serve openapi bench soak clean
 
-# The backend's tests and the API client's (everything that talks to a backend but the
-# screens), run a second time on PostgreSQL by `make test`.
-BACKEND_TESTS := $(wildcard tests/test_queue*.py tests/test_events.py tests/test_alarms.py \
-	tests/test_auth.py tests/test_authorization.py tests/test_idempotency.py tests/test_problems.py \
-	tests/test_cases*.py tests/test_decisions*.py tests/test_verification*.py \
-	tests/test_e_licences.py tests/test_ratings.py tests/test_notices_api.py tests/test_merge*.py \
-	tests/test_schema.py tests/test_group_commit.py tests/test_model_queue.py \
-	tests/test_board_api.py tests/test_display_api.py tests/test_audit_export.py \
-	tests/test_working_calendar.py tests/test_personal_data_in_logs.py tests/test_event_stream.py \
-	tests/test_graceful_shutdown.py tests/test_fault_injection.py tests/test_client*.py \
-	tests/test_outbox.py tests/test_schemathesis.py tests/test_cli.py)
+# What talks to a backend but the screens, run a second time on PostgreSQL by `make test`:
+# the API's tests, the client's, and the server's that are not about the SQLite file itself.
+BACKEND_TESTS := tests/api tests/model/test_model_queue.py tests/model/test_working_calendar.py \
+	tests/scale/test_queue_concurrency.py tests/scale/test_fault_injection.py \
+	$(wildcard tests/client/test_client*.py) tests/client/test_outbox.py \
+	tests/client/test_event_stream.py tests/client/test_store.py tests/backend/test_schema.py \
+	tests/backend/test_group_commit.py tests/backend/test_personal_data_in_logs.py \
+	tests/backend/test_graceful_shutdown.py tests/backend/test_cli.py
 PYTEST_WORKERS ?= 2
 
 $(STAMP): pyproject.toml
@@ -45,8 +42,8 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
-	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --ignore=tests/test_city_scale.py
-	$(BIN)/pytest -q tests/test_city_scale.py
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --ignore=tests/scale/test_city_scale.py
+	$(BIN)/pytest -q tests/scale/test_city_scale.py
 
 pytest-postgres: $(STAMP)
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --database postgresql $(BACKEND_TESTS)
@@ -64,8 +61,10 @@ bench: $(STAMP)
 # SOAK_ARGS shrinks it, e.g. `make soak SOAK_ARGS="--changes 2000 --seconds 60"`.
 SOAK_ARGS ?=
 soak: $(STAMP)
-	WORKBENCH_FUZZ_EXAMPLES=60 WORKBENCH_MODEL_EXAMPLES=200 WORKBENCH_MODEL_STEPS=40 $(BIN)/pytest -q tests/test_schemathesis.py tests/test_model_queue.py
+	WORKBENCH_FUZZ_EXAMPLES=60 WORKBENCH_MODEL_EXAMPLES=200 WORKBENCH_MODEL_STEPS=40 $(BIN)/pytest -q tests/api/test_schemathesis.py tests/model/test_model_queue.py
 	$(BIN)/python bench/soak.py $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+print-%:
+	@echo $($*)

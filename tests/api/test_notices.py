@@ -1,0 +1,130 @@
+"""Notices over HTTP: each kind as PDF (its Chinese text extracted and checked) and as plain text,
+chosen by the Accept header or a .pdf / .txt suffix."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import httpx
+from pypdf import PdfReader
+
+from tests.api.cases_support import (
+    SUBSISTENCE_REQUIRED,
+    clerk,
+    decided,
+    intake,
+    portal,
+    problem_kind,
+    provide,
+    verify,
+)
+
+__all__ = ["clerk", "portal"]  # fixtures
+
+VALID = {"document": {"valid_until": "2040-01-01"}}
+HALL = "大连市中山区政务服务中心"
+ADDRESS = "辽宁省大连市中山区人民路75号"
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+async def fetch(clerk: httpx.AsyncClient, url: str, accept: str | None = None) -> httpx.Response:
+    headers = {"Accept": accept} if accept else {}
+    return await clerk.get(url, headers=headers)
+
+
+async def test_a_supplement_notice_as_pdf_lists_every_material_in_chinese(
+    portal: httpx.AsyncClient, clerk: httpx.AsyncClient
+) -> None:
+    case = await intake(portal, name="周晓梅")
+    await provide(clerk, case, "application", **VALID)
+    result = await decided(
+        clerk, case, "supplement", items=[{"material": "id_card", "what_is_needed": "身份证原件"}]
+    )
+    notice = result["case"]["notices"][-1]
+    base = notice["pdf_url"].removesuffix(".pdf")
+    response = await fetch(clerk, base, "application/pdf")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    text = pdf_text(response.content)
+    for expected in (
+        "补正材料一次性告知书",
+        case["number"],
+        "周晓梅",
+        "最低生活保障申请",
+        "家庭成员居民身份证",
+        "身份证原件",
+        "居民户口簿",
+        "家庭经济状况核对授权书",
+        HALL,
+    ):
+        assert expected in text.replace("\n", ""), expected
+    assert case["applicant"]["id_number_masked"] in text
+    as_text = (await fetch(clerk, notice["text_url"])).text
+    for name in ("居民户口簿", "Household register"):
+        lines = [line for line in as_text.splitlines() if name in line]
+        assert lines, name
+        assert all(line.count(name) == 1 for line in lines), "the reason repeats the name"
+    assert "尚未提交" in as_text and "not supplied" in as_text
+
+
+async def test_notice_formats_by_suffix_and_accept_header(
+    portal: httpx.AsyncClient, clerk: httpx.AsyncClient
+) -> None:
+    case = await intake(portal)
+    await provide(clerk, case, *SUBSISTENCE_REQUIRED, **VALID)
+    notice = (await decided(clerk, case, "accept"))["case"]["notices"][-1]
+    base = notice["pdf_url"].removesuffix(".pdf")
+    as_text = await fetch(clerk, notice["text_url"])
+    assert as_text.headers["content-type"].startswith("text/plain")
+    assert "受理通知书" in as_text.text and "Notice of Acceptance" in as_text.text
+    assert ADDRESS in as_text.text
+    assert "承诺办结时限" in as_text.text
+    negotiated = await fetch(clerk, base, "text/plain")
+    assert negotiated.text == as_text.text
+    preferred = await fetch(clerk, base, "text/plain;q=0.5, application/pdf")
+    assert preferred.headers["content-type"] == "application/pdf"
+    default = await fetch(clerk, base)
+    assert default.headers["content-type"] == "application/pdf"
+    assert notice["number"] in default.headers["content-disposition"]
+    refused = await fetch(clerk, base, "application/json")
+    assert refused.status_code == 406
+    for missing in (f"{base}99", f"{base}.doc", f"/api/v1/cases/{case['id']}/notices/abc"):
+        response = await fetch(clerk, missing)
+        assert response.status_code == 404, missing
+        assert problem_kind(response) == "not-found"
+    assert (await portal.get(notice["pdf_url"])).status_code == 403
+
+
+async def test_reject_and_approve_and_owed_notices_carry_their_content(
+    portal: httpx.AsyncClient, clerk: httpx.AsyncClient
+) -> None:
+    rejected = await intake(portal)
+    result = await decided(
+        clerk, rejected, "reject", reason_code="not_eligible", reason_text="收入超过标准"
+    )
+    text = pdf_text((await fetch(clerk, result["case"]["notices"][-1]["pdf_url"])).content)
+    flat = text.replace("\n", "")
+    assert "不予受理" in flat and "申请人不具备申请资格" in flat and "收入超过标准" in flat
+    assert "行政复议" in flat and "行政诉讼" in flat
+
+    owed_case = await intake(portal)
+    await provide(clerk, owed_case, *SUBSISTENCE_REQUIRED, **VALID)
+    await verify(clerk, owed_case, "income_proof", status="owed")
+    owed = await decided(clerk, owed_case, "accept_with_owed", pledge_signed=True)
+    deadline: Any = owed["case"]["time_limit"]["deadline"]
+    owed_text = (await fetch(clerk, owed["case"]["notices"][-1]["text_url"])).text
+    assert "容缺受理告知承诺书" in owed_text and "家庭成员收入证明" in owed_text
+    assert "申请人承诺" in owed_text and "Due by" in owed_text
+    assert deadline[:4] in owed_text
+
+    await provide(clerk, owed_case, "income_proof")
+    approved = await decided(clerk, owed_case, "approve")
+    approve_text = pdf_text(
+        (await fetch(clerk, approved["case"]["notices"][-1]["pdf_url"])).content
+    )
+    assert "办结通知书" in approve_text.replace("\n", "")
