@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check lint format typecheck pytest pytest-postgres serve openapi bench soak clean
+.PHONY: demo test check lint imports format typecheck pytest pytest-postgres serve openapi bench soak clean
 
 # What talks to a backend but the screens, run a second time on PostgreSQL by `make test`:
 # the API's tests, the client's, and the server's that are not about the SQLite file itself.
@@ -28,11 +28,15 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/workbench serve
 
-check: lint typecheck
+check: lint imports typecheck
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The house's import rules ([tool.importlinter] in pyproject.toml, drawn in ARCHITECTURE.md).
+imports: $(STAMP)
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -53,8 +53,8 @@ async def _run_board(
     port: int, rate: float, duration: float, mix: str, py_spy: str | None
 ) -> dict[str, float]:
     from api_client.models import Event
+    from screens.app import WorkbenchApp
     from screens.board import BoardScreen
-    from workbench.app import WorkbenchApp
     from workbench.settings import WorkbenchSettings
 
     settings = WorkbenchSettings(

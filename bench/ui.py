@@ -51,7 +51,7 @@ Bare().run(headless=True)
 
 WORKBENCH = """
 import sys
-import workbench.app as app_module
+import screens.app as app_module
 first_mount = app_module.WorkbenchApp.on_mount
 def on_mount(self):
     first_mount(self)
@@ -121,9 +121,9 @@ async def _key_to_ticket(port: int, samples: int, clerk: int) -> tuple[list[floa
     from textual import events
 
     from api_client.models import Ticket
+    from screens.app import WorkbenchApp
     from screens.main import MainScreen
     from screens.widgets.visitor_panel import VisitorPanel
-    from workbench.app import WorkbenchApp
     from workbench.services import DeskService
     from workbench.settings import WorkbenchSettings
 

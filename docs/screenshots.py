@@ -85,7 +85,7 @@ async def _settle(app: object, pilot: object, rounds: int = 3) -> None:
     from textual.pilot import Pilot
     from textual.worker import WorkerCancelled, WorkerFailed
 
-    from workbench.app import WorkbenchApp
+    from screens.app import WorkbenchApp
 
     assert isinstance(app, WorkbenchApp) and isinstance(pilot, Pilot)
     for _ in range(rounds):
@@ -101,9 +101,9 @@ async def _settle(app: object, pilot: object, rounds: int = 3) -> None:
 
 
 async def _shoot(base_url: str, out: Path, language: str, workdir: Path) -> list[Path]:
+    from screens.app import WorkbenchApp
     from screens.case import CaseScreen
     from screens.main import MainScreen
-    from workbench.app import WorkbenchApp
     from workbench.settings import WorkbenchSettings
 
     settings = WorkbenchSettings(
@@ -147,7 +147,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from backend.embedded import EmbeddedServer
-    from workbench.demo import seed_demo_database
+    from workbench.cli.demo import seed_demo_database
 
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="workbench-shots-") as tmp:

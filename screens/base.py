@@ -17,7 +17,7 @@ from screens.errors import describe_error
 from workbench.i18n import t
 
 if TYPE_CHECKING:
-    from workbench.app import WorkbenchApp
+    from screens.app import WorkbenchApp
     from workbench.services import DeskService
 
 __all__ = ["DeskModal", "DeskScreen", "report_failure"]
@@ -40,7 +40,7 @@ class DeskScreen(Screen[None]):
 
     @property
     def desk(self) -> WorkbenchApp:
-        from workbench.app import WorkbenchApp
+        from screens.app import WorkbenchApp
 
         app = self.app
         assert isinstance(app, WorkbenchApp)
@@ -78,7 +78,7 @@ class DeskModal(ModalScreen[R]):
 
     @property
     def service(self) -> DeskService:
-        from workbench.app import WorkbenchApp
+        from screens.app import WorkbenchApp
 
         app = self.app
         assert isinstance(app, WorkbenchApp)

@@ -16,12 +16,9 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final, Protocol
+from typing import Final, Protocol
 
 from workbench.locations import config_file
-
-if TYPE_CHECKING:
-    from workbench.settings import WorkbenchSettings
 
 __all__ = [
     "DEFAULT_IDLE_LOCK_MINUTES",
@@ -80,12 +77,6 @@ class StartupSettings:
             idle_lock_minutes=_minutes(first("idle_lock_minutes")),
             overrides=dict(overrides),
         )
-
-    def validate(self) -> WorkbenchSettings:
-        """Every setting, validated (`SettingsError` names the first invalid one)."""
-        from workbench.settings import load_settings
-
-        return load_settings(**self.overrides)
 
 
 def _environment() -> dict[str, object]:

@@ -7,7 +7,7 @@ and its longest frames. `update_rows` writes the new values, drops the cached re
 rows only and refreshes just their lines; a value wider than its column falls back to
 `update_cell(update_width=True)` (the column grows, everything is re-rendered, as before).
 
-It reaches into `DataTable`'s private caches (Textual 8.2); `tests/test_ui_board.py` checks
+It reaches into `DataTable`'s private caches (Textual 8.2); `tests/ui/test_board.py` checks
 the rendered screen after updates, so a Textual that changes them fails there.
 """
 

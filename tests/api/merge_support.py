@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Backend, key
 from tests.api.cases_support import current, upload
+from tests.conftest import Backend, key
 
 SUBSISTENCE = "MZ-002"  # served by W05; related: CL-001
 VALID_ID_CARD = {"document": {"valid_until": "2040-01-01"}}

@@ -15,8 +15,8 @@ import pytest
 
 from backend.embedded import EmbeddedServer
 from backend.hall_file import load_demo_hall
-from tests.conftest import Backend, key, seeded_settings
 from tests.api.cases_support import MIGRATION, decided, intake, provide, set_today
+from tests.conftest import Backend, key, seeded_settings
 
 PROBLEMS = "https://service-workbench.example/problems/"
 VALID = {"document": {"valid_until": "2040-01-01"}}

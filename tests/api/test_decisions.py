@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import Backend, key
 from tests.api.cases_support import (
     MIGRATION,
     SHANGHAI,
@@ -24,6 +23,7 @@ from tests.api.cases_support import (
     row,
     verify,
 )
+from tests.conftest import Backend, key
 
 __all__ = ["clerk", "portal"]  # fixtures
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import Backend, key
 from tests.api.cases_support import intake, new_person
+from tests.conftest import Backend, key
 
 ITEM = "GA-001"  # served at W01 (clerk01)
 NAME = "王小明"

@@ -24,8 +24,8 @@ from sqlalchemy import text
 
 from backend.db.engine import make_engine
 from backend.settings import BackendSettings
-from tests.conftest import Backend, key, seeded_settings
 from tests.api.test_auth import anon, copied_backend
+from tests.conftest import Backend, key, seeded_settings
 
 PROBLEMS = "https://service-workbench.example/problems/"
 ITEM = "MZ-002"  # served by window W01 (clerk01), among others

@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import Backend, key
 from tests.api.cases_support import clerk, decided, intake, new_person, portal, problem_kind
 from tests.api.merge_support import (
     SUBSISTENCE,
@@ -20,6 +19,7 @@ from tests.api.merge_support import (
     uploads,
     window_clerk,
 )
+from tests.conftest import Backend, key
 
 __all__ = ["clerk", "kiosk", "portal", "window_clerk"]  # fixtures
 

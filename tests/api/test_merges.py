@@ -13,8 +13,6 @@ import httpx
 import pytest
 
 from backend.embedded import EmbeddedServer
-from tests.conftest import Backend, key
-from tests.api.test_authorization import two_hall_settings
 from tests.api.cases_support import (
     SUBSISTENCE_REQUIRED,
     clerk,
@@ -45,6 +43,8 @@ from tests.api.merge_support import (
     window_clerk,
     without_version,
 )
+from tests.api.test_authorization import two_hall_settings
+from tests.conftest import Backend, key
 
 __all__ = ["clerk", "kiosk", "portal", "supervisor", "window_clerk"]  # fixtures
 

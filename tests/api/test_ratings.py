@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Backend, key
 from tests.api.cases_support import clerk, decided, intake, portal, problem_kind, set_today
+from tests.conftest import Backend, key
 
 __all__ = ["clerk", "portal"]  # fixtures
 

@@ -24,8 +24,8 @@ from schemathesis.checks import CheckContext, unsupported_method
 
 from backend.embedded import EmbeddedServer
 from backend.seed import DEMO_PASSWORD
-from tests.conftest import Backend, seeded_settings
 from tests.api.test_authorization import MATRIX, USERS_A
+from tests.conftest import Backend, seeded_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = int(os.environ.get("WORKBENCH_FUZZ_EXAMPLES", "4"))

@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Backend
 from tests.api.cases_support import (
     MIGRATION,
     codes,
@@ -23,6 +22,7 @@ from tests.api.cases_support import (
     set_today,
     verify,
 )
+from tests.conftest import Backend
 
 VALID = {"document": {"valid_until": "2040-01-01"}}
 MIGRATION_REQUIRED = ("id_card", "household_register", "property_proof")

@@ -9,7 +9,6 @@ from typing import Any
 import httpx
 
 from api_client.identity import credit_code_check_char, mask_resident_id
-from tests.conftest import Backend, key
 from tests.api.cases_support import (
     SUBSISTENCE,
     SUBSISTENCE_REQUIRED,
@@ -26,6 +25,7 @@ from tests.api.cases_support import (
     upload,
     verify,
 )
+from tests.conftest import Backend, key
 
 __all__ = ["clerk", "portal"]  # fixtures
 

@@ -19,9 +19,9 @@ import pytest
 
 from backend.embedded import free_port
 from backend.logging_setup import JsonFormatter, RequestIdFilter, TextFormatter, scrub
+from tests.api.test_audit_export import PEOPLE, personal_values, realistic_session
 from tests.conftest import seeded_settings
 from tests.servers import FAST_HASH_ENV, ROOT
-from tests.api.test_audit_export import PEOPLE, personal_values, realistic_session
 
 
 def serve(database_url: str, log: Path, fmt: str) -> tuple[subprocess.Popen[bytes], str]:

@@ -12,9 +12,9 @@ import pytest
 
 from api_client import Client, EventStream
 from api_client.models import Event
-from tests.conftest import Backend, key
-from tests.api.test_board import MIGRATION_REQUIRED, VALID, act, issue
 from tests.api.cases_support import MIGRATION, decided, intake, provide, set_today
+from tests.api.test_board import MIGRATION_REQUIRED, VALID, act, issue
+from tests.conftest import Backend, key
 from workbench.board_state import IDLE_ALERT_SECONDS, BoardState, QueueRow
 
 

@@ -4,7 +4,8 @@ reactivate / park / resume / start / transfer / finish by three clerks and a sup
 intake / claim next case / a hall case for the visitor being served / decide / merge / unmerge,
 the clock moving on, stale If-Match and replays of the last change with its Idempotency-Key.
 
-The model (`tests/model/model_hall.py`) predicts every answer (200/201, or the refusal: 409 naming the
+The model (`tests/model/model_hall.py`) predicts every answer (200/201, or the refusal: 409
+naming the
 allowed actions, 403, 412, 422) and the state it leaves. After every step the API must agree with
 it: every ticket listed once, in the model's state and held by the model's window; each window's
 view holds what the model says and no ticket or case is held by two clerks. At the end of each

@@ -19,16 +19,16 @@ from textual.widgets import DataTable, Static
 from api_client import Client, EventStream
 from api_client.models import Event, Me
 from api_client.models.board import Board
+from screens.app import WorkbenchApp
 from screens.board import BoardScreen
 from screens.dialogs import ConfirmDialog, PromptDialog
 from screens.main import MainScreen
 from screens.merge_dialogs import MergeHistoryDialog
-from tests.conftest import Backend, key
-from tests.api.test_board import act, issue
 from tests.api.cases_support import current, intake, new_person
 from tests.api.merge_support import merge, ok, open_hall_case, paper, serve, uploads
+from tests.api.test_board import act, issue
+from tests.conftest import Backend, key
 from tests.ui.test_clerk_flow import make_app, settle
-from workbench.app import WorkbenchApp
 from workbench.board_service import BoardService
 from workbench.board_state import BoardState
 from workbench.services import DeskService

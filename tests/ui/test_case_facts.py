@@ -13,12 +13,12 @@ from textual.message import Message
 from textual.notifications import Notification, Notify
 from textual.widgets import DataTable, Input
 
+from screens.app import WorkbenchApp
 from screens.case import CaseScreen
 from screens.facts_dialog import FactsDialog, parse_date, parse_sex
-from tests.conftest import Backend
 from tests.api.cases_support import MIGRATION, intake
+from tests.conftest import Backend
 from tests.ui.test_clerk_flow import SIZE, log_in, make_app, settle
-from workbench.app import WorkbenchApp
 
 
 @pytest.fixture

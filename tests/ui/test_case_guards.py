@@ -15,16 +15,16 @@ from textual.widgets import Checkbox, DataTable, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from api_client.models import MaterialVerification
+from screens.app import WorkbenchApp
 from screens.case import CaseScreen
 from screens.conflicts import ConflictDialog
 from screens.dialogs import ChoiceDialog, NoticeDialog
 from screens.widgets.key_bar import KeyBar
-from tests.conftest import Backend
 from tests.api.cases_support import MIGRATION, intake, upload
 from tests.api.test_e_licences import ZHANG
+from tests.conftest import Backend
 from tests.ui.test_case_facts import open_claimed_case
 from tests.ui.test_clerk_flow import SIZE, make_app, settle
-from workbench.app import WorkbenchApp
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from textual.worker import WorkerCancelled, WorkerFailed
 
 from api_client.models import Ticket
 from backend.embedded import EmbeddedServer
+from screens.app import WorkbenchApp
 from screens.case import CaseScreen
 from screens.conflicts import ConflictDialog
 from screens.lock import LockScreen
@@ -22,9 +23,8 @@ from screens.login import LoginScreen
 from screens.main import MainScreen
 from screens.widgets.banners import OfflineBanner
 from screens.widgets.visitor_panel import VisitorPanel
-from tests.conftest import Backend, key
 from tests.api.cases_support import MIGRATION, intake, new_person
-from workbench.app import WorkbenchApp
+from tests.conftest import Backend, key
 from workbench.settings import WorkbenchSettings
 
 SIZE = (160, 48)

@@ -18,11 +18,11 @@ from textual.pilot import Pilot
 
 from backend.seed import DEMO_PASSWORD
 from screens.display import DisplayScreen
+from screens.display_app import DisplayApp
 from screens.widgets.call_digits import CallDigits, CallGlyphs
-from tests.conftest import Backend, key
 from tests.api.cases_support import intake, new_person
+from tests.conftest import Backend, key
 from workbench.announcer import Announcer
-from workbench.display_app import DisplayApp
 from workbench.display_feed import DisplayFeed
 
 SIZE = (160, 48)

@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Static
 
+from screens.app import WorkbenchApp
 from screens.login import LoginScreen
 from screens.main import MainScreen
 from tests.conftest import Backend
 from tests.file_keyring import ENV as KEYRING_FILE_ENV
 from tests.file_keyring import FileKeyring
 from tests.ui.test_clerk_flow import ACCOUNTS, SIZE, make_app, settle
-from workbench.app import WorkbenchApp
 from workbench.credentials import CredentialStore
 from workbench.i18n import t
 from workbench.services import DeskService

@@ -14,16 +14,16 @@ from textual.notifications import Notification, Notify
 from textual.widgets import DataTable, Static
 from textual.worker import Worker
 
+from screens.app import WorkbenchApp
 from screens.case import CaseScreen
 from screens.dialogs import PromptDialog
 from screens.help import HelpScreen
 from screens.main import MainScreen
 from screens.widgets.deliberate_confirm import DeliberateConfirmDialog
 from screens.widgets.visitor_panel import VisitorPanel
-from tests.conftest import Backend
 from tests.api.cases_support import new_person
+from tests.conftest import Backend
 from tests.ui.test_clerk_flow import SIZE, current, issue, log_in, make_app, settle
-from workbench.app import WorkbenchApp
 
 ITEM = "GA-001"  # served at W01
 

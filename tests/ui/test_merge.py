@@ -12,6 +12,7 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import DataTable, OptionList
 
+from screens.app import WorkbenchApp
 from screens.board import BoardScreen
 from screens.case import CaseScreen
 from screens.dialogs import ConfirmDialog, PromptDialog
@@ -19,11 +20,10 @@ from screens.main import MainScreen
 from screens.merge import MergeScreen, ask_merge_history
 from screens.merge_dialogs import MergeCandidatesDialog, MergeHistoryDialog
 from screens.widgets.visitor_panel import VisitorPanel
-from tests.conftest import Backend, key
 from tests.api.cases_support import current, intake, new_person
 from tests.api.merge_support import SUBSISTENCE, uploads
+from tests.conftest import Backend, key
 from tests.ui.test_clerk_flow import SIZE, issue, log_in, make_app, settle
-from workbench.app import WorkbenchApp
 from workbench.last_login import LAST_LOGIN_FILE
 from workbench.locations import data_dir
 

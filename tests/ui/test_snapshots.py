@@ -16,7 +16,7 @@ from textual.widgets import Input
 
 from api_client.event_stream import ConnectionState
 from api_client.models import Case, Event, Me, ServiceItem, Ticket, Window
-from workbench.app import WorkbenchApp
+from screens.app import WorkbenchApp
 from workbench.outbox import OutboxEntry, OutboxStatus
 from workbench.services import DeskService
 from workbench.session import WorkbenchSession

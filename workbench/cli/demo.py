@@ -20,7 +20,7 @@ from backend.hall_file import load_demo_hall
 from backend.passwords import Passwords
 from backend.seed import DEMO_PASSWORD, SeedReport, load_hall
 from backend.settings import BackendSettings
-from workbench.simulate import HallSimulator, SimulationConfig
+from workbench.cli.simulate import HallSimulator, SimulationConfig
 
 DEMO_HASH_TIME_COST = 1
 DEMO_HASH_MEMORY_KIB = 8 * 1024
@@ -95,7 +95,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def run_demo_tui(args: argparse.Namespace) -> int:
     """The demo hall in the background, the workbench in the foreground."""
-    from workbench.app import WorkbenchApp
+    from screens.app import WorkbenchApp
     from workbench.settings import SettingsError, load_settings
 
     with tempfile.TemporaryDirectory(prefix="workbench-demo-") as tmp:

@@ -108,7 +108,9 @@ class WorkbenchApp(App[None]):
     def _validated_settings(self) -> WorkbenchSettings:
         if self._settings is None:
             assert self._pending is not None
-            self._settings = self._pending.validate()
+            from workbench.settings import load_settings
+
+            self._settings = load_settings(**self._pending.overrides)
             self.startup = self._settings
         return self._settings
 
