@@ -11,9 +11,11 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from api_client.client import Client, Mutation, MutationResult, RetryPolicy, tls_context
+    from api_client.client import Client
     from api_client.errors import ApiError
     from api_client.event_stream import ConnectionState, EventStream, ReconnectPolicy
+    from api_client.mutations import Mutation, MutationResult
+    from api_client.transport import RetryPolicy, tls_context
 
 __all__ = [
     "ApiError",
@@ -32,11 +34,11 @@ _HOMES = {
     "Client": "api_client.client",
     "ConnectionState": "api_client.event_stream",
     "EventStream": "api_client.event_stream",
-    "Mutation": "api_client.client",
-    "MutationResult": "api_client.client",
+    "Mutation": "api_client.mutations",
+    "MutationResult": "api_client.mutations",
     "ReconnectPolicy": "api_client.event_stream",
-    "RetryPolicy": "api_client.client",
-    "tls_context": "api_client.client",
+    "RetryPolicy": "api_client.transport",
+    "tls_context": "api_client.transport",
 }
 
 

@@ -13,10 +13,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from api_client.client import Mutation, encode_body
 from api_client.event_stream import ConnectionState, EventStream
 from api_client.models import Event, Ticket, TicketActionRequest
 from api_client.models.board import CaseReassign, WindowClose
+from api_client.mutations import Mutation, encode_body
 from workbench.board_state import BoardState
 from workbench.outbox import EntryState, OutboxEntry
 from workbench.services import DeskService

@@ -30,7 +30,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from api_client.client import Client, Mutation, MutationResult, new_idempotency_key
+from api_client.client import Client
 from api_client.errors import (
     ApiError,
     IdempotencyInFlight,
@@ -40,6 +40,7 @@ from api_client.errors import (
     Unauthenticated,
     Unavailable,
 )
+from api_client.mutations import Mutation, MutationResult, new_idempotency_key
 from workbench.outbox_db import EntryState, OutboxCounts, OutboxDB, OutboxEntry
 
 __all__ = ["Backoff", "EntryState", "Outbox", "OutboxEntry", "OutboxStatus"]

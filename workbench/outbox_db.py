@@ -18,9 +18,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from api_client.client import Mutation
 from api_client.errors import ApiError, error_from_problem
 from api_client.models import Problem
+from api_client.mutations import Mutation
 
 __all__ = ["EntryState", "OutboxCounts", "OutboxDB", "OutboxEntry"]
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from api_client.client import Mutation, encode_body, parse_body
 from api_client.errors import ApiError, Unauthenticated, Unavailable
 from api_client.event_stream import ConnectionState, EventStream, ReconnectPolicy
 from api_client.models import (
@@ -37,6 +36,8 @@ from api_client.models import (
 )
 from api_client.models.cases import CaseStatus
 from api_client.models.tickets import TicketAction, TicketStatus
+from api_client.mutations import Mutation, encode_body
+from api_client.transport import parse_body
 from workbench.credentials import CredentialStore
 from workbench.i18n import language, t
 from workbench.outbox import EntryState, OutboxEntry, OutboxStatus

@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from api_client.client import Client, Mutation
+from api_client.client import Client
 from api_client.errors import ApiError, Unauthenticated
 from api_client.event_stream import ConnectionState, EventStream, ReconnectPolicy
 from api_client.models import LoginResponse
+from api_client.mutations import Mutation
 from workbench.credentials import CredentialStore
 from workbench.outbox import Outbox, OutboxEntry
 from workbench.settings import WorkbenchSettings

@@ -16,9 +16,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from api_client.client import MutationResult
 from api_client.event_stream import ConnectionState
 from api_client.models import Case, Event, LoginResponse, Me, Ticket
+from api_client.mutations import MutationResult
 from workbench.outbox import OutboxEntry, OutboxStatus
 
 __all__ = ["Snapshot", "Store", "WorkItem"]
