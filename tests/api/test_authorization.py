@@ -623,12 +623,17 @@ async def test_live_events_of_the_other_hall_are_not_streamed(world: World) -> N
     in both halls meanwhile, and each hall's supervisor sees only its own."""
     import json
 
+    opened = {HALL_A: asyncio.Event(), HALL_B: asyncio.Event()}
+    arrived = asyncio.Event()
+
     async def follow(hall: str, seen: list[dict[str, Any]]) -> None:
         client = world.client(hall, "supervisor")
         async with client.stream("GET", "/api/v1/events") as response:
+            opened[hall].set()
             async for line in response.aiter_lines():
                 if line.startswith("data:"):
                     seen.append(json.loads(line.removeprefix("data:").strip()))
+                    arrived.set()
 
     seen_a: list[dict[str, Any]] = []
     seen_b: list[dict[str, Any]] = []
@@ -636,8 +641,9 @@ async def test_live_events_of_the_other_hall_are_not_streamed(world: World) -> N
         asyncio.create_task(follow(HALL_A, seen_a)),
         asyncio.create_task(follow(HALL_B, seen_b)),
     ]
-    await asyncio.sleep(0.5)
-    issued = {HALL_A: [], HALL_B: []}
+    async with asyncio.timeout(5):
+        await asyncio.gather(*(event.wait() for event in opened.values()))
+    issued: dict[str, list[str]] = {HALL_A: [], HALL_B: []}
     for _ in range(3):
         for hall in (HALL_A, HALL_B):
             response = await world.client(hall, "terminal").post(
@@ -645,7 +651,17 @@ async def test_live_events_of_the_other_hall_are_not_streamed(world: World) -> N
             )
             assert response.status_code == 201, response.text
             issued[hall].append(str(response.json()["id"]))
-    await asyncio.sleep(1.5)
+
+    def own_tickets_arrived() -> bool:
+        return all(
+            {e.get("subject_id") for e in seen} >= set(issued[hall])
+            for hall, seen in ((HALL_A, seen_a), (HALL_B, seen_b))
+        )
+
+    async with asyncio.timeout(10):
+        while not own_tickets_arrived():
+            arrived.clear()
+            await arrived.wait()
     for task in followers:
         task.cancel()
     await asyncio.gather(*followers, return_exceptions=True)

@@ -201,9 +201,12 @@ async def test_events_carry_no_personal_data(
     await supervisor.aclose()
 
 
-async def _read_until_the_stream_ends(client: httpx.AsyncClient) -> list[str]:
+async def _read_until_the_stream_ends(
+    client: httpx.AsyncClient, opened: asyncio.Event
+) -> list[str]:
     types: list[str] = []
     async with aconnect_sse(client, "GET", "/api/v1/events") as source:
+        opened.set()
         async for sse in source.aiter_sse():
             if sse.data:
                 types.append(json.loads(sse.data)["type"])
@@ -214,14 +217,16 @@ async def test_a_stream_ends_when_its_session_is_logged_out(
     fresh_backend: Backend, terminal: httpx.AsyncClient
 ) -> None:
     supervisor = await fresh_backend.login("super01")
-    watcher = asyncio.create_task(_read_until_the_stream_ends(supervisor))
-    await asyncio.sleep(0.3)
+    opened = asyncio.Event()
+    watcher = asyncio.create_task(_read_until_the_stream_ends(supervisor, opened))
+    async with asyncio.timeout(5):
+        await opened.wait()
     await issue_tickets(terminal, 1)
     assert (await supervisor.post("/api/v1/auth/logout")).status_code == 204
     async with asyncio.timeout(12):  # SESSION_CHECK_SECONDS and the principal cache's 2 s
-        while not watcher.done():  # the hall goes on issuing tickets meanwhile
+        while not watcher.done():  # the hall goes on issuing tickets until the stream ends
             await issue_tickets(terminal, 1)
-            await asyncio.sleep(0.2)
+            await asyncio.wait([watcher], timeout=0.2)
     assert watcher.result()[0] == "ticket.issued", "the stream delivered while logged in"
     again = await supervisor.get("/api/v1/events")
     assert again.status_code == 401
@@ -240,11 +245,13 @@ async def test_a_stream_from_further_back_than_the_instance_holds_catches_up_wit
         supervisor = await backend.login("super01")
         first = await issue_tickets(terminal, 120)
         got: list[dict[str, Any]] = []
+        opened = asyncio.Event()
 
         async def follow(tickets: int) -> None:
             async with aconnect_sse(
                 supervisor, "GET", "/api/v1/events", params={"after": 0}
             ) as source:
+                opened.set()
                 async for sse in source.aiter_sse():
                     if sse.data:
                         got.append(json.loads(sse.data))
@@ -252,7 +259,8 @@ async def test_a_stream_from_further_back_than_the_instance_holds_catches_up_wit
                             return
 
         follower = asyncio.create_task(follow(len(first) + 30))
-        await asyncio.sleep(0.5)
+        async with asyncio.timeout(5):
+            await opened.wait()
         later = await issue_tickets(terminal, 30)
         async with asyncio.timeout(10):
             await follower

@@ -79,9 +79,11 @@ async def test_undo_within_the_window_sends_nothing(
         undone = await outbox.enqueue(issue())
         assert outbox.status.held == 1
         assert await outbox.undo(undone.id)
+        sent = asyncio.Event()
+        outbox.add_sent_listener(lambda entry, _answer: sent.set())
         kept = await outbox.enqueue(issue())
-        await asyncio.sleep(0.5)
-        async with asyncio.timeout(5):
+        async with asyncio.timeout(5):  # held for the undo window, then sent
+            await sent.wait()
             await outbox.wait_idle()
         assert not await outbox.undo(kept.id)
     tickets = (await clerk.tickets(service_item=MARRIAGE)).items

@@ -69,8 +69,11 @@ async def test_a_call_on_instance_a_streams_to_a_supervisor_on_instance_b(
         await terminal.post("/api/v1/tickets", json={"service_item": "GA-003"}, headers=key())
     ).json()
 
+    opened = asyncio.Event()
+
     async def watch() -> dict[str, object]:
         async with aconnect_sse(supervisor, "GET", "/api/v1/events") as source:
+            opened.set()
             async for sse in source.aiter_sse():
                 event = json.loads(sse.data) if sse.data else {}
                 if event.get("type") == "ticket.called":
@@ -78,7 +81,8 @@ async def test_a_call_on_instance_a_streams_to_a_supervisor_on_instance_b(
         raise AssertionError("stream ended")
 
     watcher = asyncio.create_task(watch())
-    await asyncio.sleep(0.5)
+    async with asyncio.timeout(5):
+        await opened.wait()
     called = await clerk.post("/api/v1/windows/W07/call-next", headers=key())
     assert called.json()["id"] == issued["id"]
     async with asyncio.timeout(5):
