@@ -15,7 +15,6 @@ import pytest
 from api_client.identity import make_resident_id
 from tests.conftest import Backend, key
 
-PROBLEMS = "https://service-workbench.example/problems/"
 SUBSISTENCE = "MZ-002"  # 20 days; id_card (e-licence, expiry), income_proof may be owed
 MIGRATION = "GA-002"  # 3 days; consent may be owed
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -32,11 +31,6 @@ def new_person(sex: str = "male", born: date | None = None) -> str:
 
 def sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def problem_kind(response: httpx.Response) -> str:
-    assert response.headers["content-type"].startswith("application/problem+json"), response.text
-    return str(response.json()["type"]).removeprefix(PROBLEMS)
 
 
 async def intake(

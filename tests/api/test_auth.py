@@ -19,8 +19,8 @@ from backend.embedded import EmbeddedServer
 from backend.seed import DEMO_PASSWORD
 from backend.settings import BackendSettings
 from tests.conftest import Backend, seeded_settings
+from tests.problems import PROBLEMS, problem
 
-PROBLEMS = "https://service-workbench.example/problems/"
 LOGIN = "/api/v1/auth/login"
 
 
@@ -56,18 +56,6 @@ def anon(backend: Backend) -> httpx.AsyncClient:
 def read_file(path: str) -> bytes:
     with open(path, "rb") as file:
         return file.read()
-
-
-def problem(response: httpx.Response, status: int, kind: str | None = None) -> dict[str, Any]:
-    """Assert `response` is a problem+json of `status` (and `kind`); return its body."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert body["title"] and body["detail"]
-    if kind is not None:
-        assert body["type"] == PROBLEMS + kind, body
-    return body
 
 
 async def login(

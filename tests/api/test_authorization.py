@@ -27,8 +27,8 @@ from backend.openapi import openapi_document
 from backend.passwords import Passwords
 from backend.seed import DEMO_PASSWORD, load_hall
 from tests.conftest import Backend, key, seeded_settings
+from tests.problems import problem
 
-PROBLEMS = "https://service-workbench.example/problems/"
 ROLES = ("clerk", "supervisor", "admin", "terminal", "portal")
 STAFF = frozenset({"clerk", "supervisor", "admin"})
 EVERYONE = frozenset(ROLES)
@@ -506,16 +506,6 @@ async def send(client: httpx.AsyncClient, call: Call) -> httpx.Response:
     )
 
 
-def assert_problem(response: httpx.Response, status: int | tuple[int, ...], kind: str) -> None:
-    statuses = (status,) if isinstance(status, int) else status
-    assert response.status_code in statuses, (response.status_code, response.text)
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["status"] == response.status_code
-    if kind:
-        assert body["type"] == PROBLEMS + kind, body
-
-
 @pytest.mark.parametrize("op", OPERATIONS, ids=op_id)
 async def test_no_token(world: World, op: tuple[str, str]) -> None:
     row = row_of(op)
@@ -524,7 +514,7 @@ async def test_no_token(world: World, op: tuple[str, str]) -> None:
     if row.roles is None:
         assert response.status_code < 400, response.text
         return
-    assert_problem(response, 401, "unauthenticated")
+    problem(response, 401, "unauthenticated")
     assert response.headers["www-authenticate"].startswith("Bearer")
 
 
@@ -547,7 +537,7 @@ async def test_role(world: World, op: tuple[str, str], role: str) -> None:
         assert response.status_code not in (401, 403), (role, response.text)
         assert response.status_code < 500, response.text
     else:
-        assert_problem(response, 403, "forbidden")
+        problem(response, 403, "forbidden")
 
 
 def hall_a_markers(world: World) -> list[str]:
@@ -567,7 +557,7 @@ async def test_other_hall(world: World, op: tuple[str, str], role: str) -> None:
     response = await send(client, row.call(world))
     if row.other_hall == "refused":
         assert response.status_code in (403, 404), response.text
-        assert_problem(response, (403, 404), "")
+        problem(response, (403, 404), "")
     else:
         assert response.status_code < 400 or response.status_code in (404, 409), response.text
     if not row.call(world).stream:

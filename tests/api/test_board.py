@@ -17,8 +17,8 @@ from backend.embedded import EmbeddedServer
 from backend.hall_file import load_demo_hall
 from tests.api.cases_support import MIGRATION, decided, intake, provide, set_today
 from tests.conftest import Backend, key, seeded_settings
+from tests.problems import PROBLEMS
 
-PROBLEMS = "https://service-workbench.example/problems/"
 VALID = {"document": {"valid_until": "2040-01-01"}}
 MIGRATION_REQUIRED = ("id_card", "household_register", "property_proof")
 

@@ -18,12 +18,12 @@ from tests.api.cases_support import (
     events_of,
     intake,
     portal,
-    problem_kind,
     provide,
     row,
     verify,
 )
 from tests.conftest import Backend, key
+from tests.problems import problem_kind
 
 __all__ = ["clerk", "portal"]  # fixtures
 

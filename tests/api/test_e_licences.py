@@ -7,7 +7,8 @@ from typing import Any
 
 import httpx
 
-from tests.api.cases_support import clerk, codes, intake, portal, problem_kind, row, verify
+from tests.api.cases_support import clerk, codes, intake, portal, row, verify
+from tests.problems import problem_kind
 
 __all__ = ["clerk", "portal"]  # fixtures
 

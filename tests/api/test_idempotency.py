@@ -26,8 +26,8 @@ from backend.db.engine import make_engine
 from backend.settings import BackendSettings
 from tests.api.test_auth import anon, copied_backend
 from tests.conftest import Backend, key, seeded_settings
+from tests.problems import problem
 
-PROBLEMS = "https://service-workbench.example/problems/"
 ITEM = "MZ-002"  # served by window W01 (clerk01), among others
 
 
@@ -41,16 +41,6 @@ def quick_backend(seeded_template: BackendSettings, tmp_path: Path) -> Iterator[
     """A backend of its own (own server, clock and database), copied from a seeded one."""
     with copied_backend(seeded_template, tmp_path) as backend:
         yield backend
-
-
-def problem(response: httpx.Response, status: int, kind: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["type"] == PROBLEMS + kind, body
-    assert body["status"] == status
-    assert body["title"] and body["detail"]
-    return body
 
 
 def db_path(backend: Backend) -> str:

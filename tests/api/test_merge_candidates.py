@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.api.cases_support import clerk, decided, intake, new_person, portal, problem_kind
+from tests.api.cases_support import clerk, decided, intake, new_person, portal
 from tests.api.merge_support import (
     SUBSISTENCE,
     kiosk,
@@ -20,6 +20,7 @@ from tests.api.merge_support import (
     window_clerk,
 )
 from tests.conftest import Backend, key
+from tests.problems import problem_kind
 
 __all__ = ["clerk", "kiosk", "portal", "window_clerk"]  # fixtures
 

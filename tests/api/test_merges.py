@@ -23,7 +23,6 @@ from tests.api.cases_support import (
     intake,
     new_person,
     portal,
-    problem_kind,
     provide,
     row,
     verify,
@@ -45,6 +44,7 @@ from tests.api.merge_support import (
 )
 from tests.api.test_authorization import two_hall_settings
 from tests.conftest import Backend, key
+from tests.problems import problem_kind
 
 __all__ = ["clerk", "kiosk", "portal", "supervisor", "window_clerk"]  # fixtures
 

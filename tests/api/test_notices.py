@@ -15,10 +15,10 @@ from tests.api.cases_support import (
     decided,
     intake,
     portal,
-    problem_kind,
     provide,
     verify,
 )
+from tests.problems import problem_kind
 
 __all__ = ["clerk", "portal"]  # fixtures
 

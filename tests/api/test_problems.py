@@ -21,8 +21,8 @@ import pytest
 from backend.embedded import EmbeddedServer
 from backend.openapi import openapi_document
 from tests.conftest import Backend, key, seeded_settings
+from tests.problems import problem
 
-PROBLEMS = "https://service-workbench.example/problems/"
 LIMIT = 4096  # max_body_bytes of this module's backend
 ITEM = "MZ-002"
 VALID_ID = "11010519491231002X"  # the published GB 11643 example
@@ -33,20 +33,6 @@ ROLES = {
     "terminal": ("terminal01", None),
     "portal": ("portal01", None),
 }
-
-
-def problem(response: httpx.Response, status: int, kind: str | None = None) -> dict[str, Any]:
-    """Assert `response` is a problem document of `status` (and `kind`); return it."""
-    assert response.status_code == status, (response.status_code, response.text)
-    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
-    body: dict[str, Any] = response.json()
-    assert isinstance(body.get("type"), str) and body["type"].startswith(PROBLEMS), body
-    assert isinstance(body.get("title"), str) and body["title"], body
-    assert body.get("status") == status, body
-    assert isinstance(body.get("detail"), str) and body["detail"], body
-    if kind is not None:
-        assert body["type"] == PROBLEMS + kind, body
-    return body
 
 
 def field_locs(body: dict[str, Any]) -> list[list[Any]]:

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from tests.conftest import Backend, key
+from tests.problems import problem_kind
 
-PROBLEMS = "https://service-workbench.example/problems/"
 MARRIAGE = "MZ-001"  # served by window W04 only (clerk04)
 PASSPORT = "GA-003"  # served by window W07 only (clerk07)
 
@@ -33,11 +33,6 @@ async def act(
     return await client.post(
         f"/api/v1/tickets/{ticket['id']}/{action}", json=body or None, headers=key()
     )
-
-
-def problem_kind(response: httpx.Response) -> str:
-    assert response.headers["content-type"].startswith("application/problem+json")
-    return str(response.json()["type"]).removeprefix(PROBLEMS)
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.cases_support import clerk, decided, intake, portal, problem_kind, set_today
+from tests.api.cases_support import clerk, decided, intake, portal, set_today
 from tests.conftest import Backend, key
+from tests.problems import problem_kind
 
 __all__ = ["clerk", "portal"]  # fixtures
 

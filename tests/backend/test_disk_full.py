@@ -19,9 +19,9 @@ from backend.db.engine import Database
 from backend.embedded import EmbeddedServer
 from backend.event_log import verify_chain
 from tests.conftest import Backend, key, seeded_settings
+from tests.problems import PROBLEMS
 
 pytestmark = pytest.mark.sqlite_only
-PROBLEMS = "https://service-workbench.example/problems/"
 
 
 @pytest.fixture

@@ -68,8 +68,8 @@ from tests.model.model_hall import (
     TicketModel,
     allowed_actions,
 )
+from tests.problems import PROBLEMS
 
-PROBLEMS = "https://service-workbench.example/problems/"
 EXAMPLES = int(os.environ.get("WORKBENCH_MODEL_EXAMPLES", "25"))
 STEPS = int(os.environ.get("WORKBENCH_MODEL_STEPS", "30"))
 # 10:00 in the hall; one day per example (the server's clock gives UTC, as the real one does)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Page, Route, async_playwright
 
 from backend.embedded import free_port
 from tests.conftest import Backend, key
@@ -142,12 +142,32 @@ async def test_a_supervisor_in_chromium_sees_a_ticket_called_while_watching(
             )
             try:
                 page = await browser.new_page(viewport={"width": 1600, "height": 1000})
+                # The hall's network reaches nothing outside: every request to another host
+                # fails, and is counted.
+                outside: list[str] = []
+                fonts: list[str] = []
+
+                async def only_the_hall(route: Route) -> None:
+                    url = route.request.url
+                    if url.startswith(("http://127.0.0.1", "ws://127.0.0.1")):
+                        if "/fonts/" in url:
+                            fonts.append(url)
+                        await route.continue_()
+                    else:
+                        outside.append(url)
+                        await route.abort("internetdisconnected")
+
+                await page.route("**/*", only_the_hall)
                 await page.add_init_script(KEEP_TERMINAL)
                 await page.goto(server.url)
                 login = await screen_until(
                     page, lambda s: "Log in to your window" in s, "the login screen"
                 )
                 assert "super01" not in login, "the server's last login leaked into the page"
+                assert outside == [], "the page asked for something outside the hall"
+                await page.evaluate("document.fonts.ready")
+                assert await page.evaluate("document.fonts.check('16px \"Roboto Mono\"')")
+                assert fonts, "the terminal's font came from the workbench's own server"
                 assert "still open" not in login, "the server's saved session was offered"
 
                 await page.focus("#terminal .xterm-helper-textarea")  # a click would hit a field
@@ -179,5 +199,6 @@ async def test_a_supervisor_in_chromium_sees_a_ticket_called_while_watching(
     finally:
         server.stop()
         await clerk.aclose()
+    assert outside == [], "the page asked for something outside the hall"
     keyring_after = await asyncio.to_thread(serving_keyring.read_text)
     assert keyring_after == keyring_before, "a browser session wrote the keyring"
