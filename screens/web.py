@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import shlex
 import sys
+from pathlib import Path
 
-__all__ = ["browser_command", "serve_web"]
+__all__ = ["PAGE_TEMPLATES", "browser_command", "serve_web"]
+
+PAGE_TEMPLATES = Path(__file__).with_name("web_page")
+"""textual-serve's page with its font served from the same server: the stock page loads Roboto
+Mono from a public font service, which a hall's network (and mainland China) cannot reach."""
 
 
 def browser_command(server_url: str | None) -> str:
@@ -31,6 +36,7 @@ def serve_web(
     title: str = "Service Workbench",
 ) -> None:
     """Serve until interrupted (Ctrl+C or SIGTERM)."""
+    import textual_serve
     from textual_serve.server import Server
 
     server = Server(
@@ -39,5 +45,7 @@ def serve_web(
         port=port,
         title=title,
         public_url=public_url,
+        statics_path=Path(textual_serve.__file__).with_name("static"),
+        templates_path=PAGE_TEMPLATES,
     )
     server.serve()
