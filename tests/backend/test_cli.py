@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 from backend.embedded import EmbeddedServer
 from backend.settings import BackendSettings
-from tests.conftest import FAST_HASH, Backend, seeded_settings
+from tests.conftest import FAST_HASH, Backend, key, seeded_settings
+from workbench.cli.simulate import HallSimulator, SimulationConfig, closed_hours_note
 
 
 def workbench(
@@ -137,6 +140,7 @@ def test_the_simulator_keeps_a_hall_alive(tmp_path: Path) -> None:
             "7",
         )
         assert result.returncode == 0, result.stderr
+        assert f"Simulating the hall at {server.base_url}" in result.stdout
         assert "Simulated" in result.stdout
         backend = Backend(server)
         with httpx.Client(base_url=server.base_url) as client:
@@ -150,3 +154,44 @@ def test_the_simulator_keeps_a_hall_alive(tmp_path: Path) -> None:
         assert any(t["status"] in ("called", "serving", "done", "no_show") for t in tickets)
         assert cases, "online applications arrived"
         assert backend.base_url == server.base_url
+
+
+def test_the_simulator_says_why_few_visitors_come_at_night() -> None:
+    shanghai = ZoneInfo("Asia/Shanghai")
+    night = datetime(2026, 12, 5, 3, 0, tzinfo=shanghai)
+    config = SimulationConfig(server="http://127.0.0.1:1", tickets_per_minute=2.0)
+    note = closed_hours_note(night, config)
+    assert note is not None
+    assert "03:00" in note and "08:30–17:30" in note and "--as-open" in note
+    assert closed_hours_note(night.replace(hour=10), config) is None
+    as_open = SimulationConfig(server="http://127.0.0.1:1", as_open=True)
+    assert closed_hours_note(night, as_open) is None
+
+
+def test_at_night_the_simulator_as_open_issues_tickets_and_says_so(tmp_path: Path) -> None:
+    settings = seeded_settings(tmp_path)
+    with EmbeddedServer(settings) as server:
+        result = workbench(
+            "simulate", "--server", server.base_url, "--rate", "600", "--online-rate", "0",
+            "--speed", "50", "--duration", "3", "--as-open", "--seed", "3",
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert "outside opening hours" not in result.stdout
+        issued = int(result.stdout.rsplit("Simulated ", 1)[1].split(" ")[0])
+        assert issued > 20, result.stdout
+
+
+async def test_the_demo_opens_its_day_with_visitors_waiting_at_every_window(
+    tmp_path: Path,
+) -> None:
+    """F5 right after the first login calls someone (it used to say nobody waits for ~20 s)."""
+    with EmbeddedServer(seeded_settings(tmp_path)) as server:
+        simulator = HallSimulator(SimulationConfig(server=server.base_url, seed=1))
+        issued = await simulator.open_the_day()
+        assert issued == 2 * len(simulator.hall.windows)
+        backend = Backend(server)
+        for clerk, window in (("clerk01", "W01"), ("clerk02", "W02")):
+            desk = await backend.login(clerk, window)
+            called = await desk.post(f"/api/v1/windows/{window}/call-next", headers=key())
+            assert called.status_code == 200, called.text
+            await desk.aclose()

@@ -165,6 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--speed", type=float, default=1.0, help="time speed-up factor")
     simulate.add_argument("--duration", type=float, default=0, help="seconds to run (0: forever)")
     simulate.add_argument("--seed", type=int, default=None, help="random seed")
+    simulate.add_argument(
+        "--as-open",
+        action="store_true",
+        help="visitors arrive as in opening hours whatever the hall's clock says",
+    )
     simulate.set_defaults(run=cmd_simulate)
     return parser
 

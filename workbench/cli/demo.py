@@ -49,12 +49,14 @@ def seed_demo_database(directory: Path) -> tuple[BackendSettings, SeedReport]:
 def _simulate_in_background(
     config: SimulationConfig, *, last_windows: bool = False
 ) -> HallSimulator:
-    """Run the simulator in a thread; `last_windows` gives its clerks the highest windows,
-    leaving clerk01… free for the person trying the demo."""
+    """Open the day with a few visitors waiting at every window, then run the simulator in a
+    thread (as in opening hours, whatever the time); `last_windows` gives its clerks the
+    highest windows, leaving clerk01… free for the person trying the demo."""
     hall = load_demo_hall()
     if last_windows:
         hall = hall.model_copy(update={"users": list(reversed(hall.users))})
     simulator = HallSimulator(config, hall)
+    asyncio.run(simulator.open_the_day())
     thread = threading.Thread(
         target=lambda: asyncio.run(simulator.run()), name="simulator", daemon=True
     )
@@ -74,6 +76,7 @@ def run_demo(args: argparse.Namespace) -> int:
                 speed=args.speed,
                 tickets_per_minute=3.0,
                 online_per_minute=1.0,
+                as_open=True,
             )
             simulator = _simulate_in_background(config)
             print(f"Demo hall {report.hall} is open at {server.base_url}  (Ctrl+C to stop)")
@@ -107,6 +110,7 @@ def run_demo_tui(args: argparse.Namespace) -> int:
                 speed=args.speed,
                 tickets_per_minute=6.0,
                 online_per_minute=1.0,
+                as_open=True,
             )
             simulator = _simulate_in_background(config, last_windows=True)
             try:

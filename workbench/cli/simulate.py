@@ -1,8 +1,9 @@
 """Provides the hall simulator behind `workbench simulate` and `workbench demo`.
 
 Visitors arrive at the self-service terminal as a Poisson process whose rate follows a working
-day's curve (a morning and an afternoon peak), online applications arrive at their own rate, and
-optional simulated clerks call, serve and finish tickets, so a demo hall is alive.
+day's curve in the hall's time (a morning and an afternoon peak, few visitors outside opening
+hours), online applications arrive at their own rate, and optional simulated clerks call, serve
+and finish tickets, so a demo hall is alive. `--as-open` simulates opening hours at any time.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import hashlib
 import math
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -23,12 +26,20 @@ from backend.hall_file import HallFile, load_demo_hall
 from backend.seed import DEMO_PASSWORD
 
 OUTCOMES = ("completed", "completed", "completed", "case_opened", "information_only", "referred")
+OPENS, CLOSES = 8.5, 17.5
+"""The demo hall's opening hours, in the hall's time."""
+CLOSED_RATE = 0.15
+PROGRESS_SECONDS = 30.0
+
+
+def is_open(hour: float) -> bool:
+    return OPENS <= hour <= CLOSES
 
 
 def day_curve(hour: float) -> float:
-    """Relative arrival rate over the day: 0 outside 8:30–17:30, peaks near 10:00 and 15:00."""
-    if hour < 8.5 or hour > 17.5:
-        return 0.15
+    """Relative arrival rate over the day: low outside 8:30–17:30, peaks near 10:00 and 15:00."""
+    if not is_open(hour):
+        return CLOSED_RATE
     morning = math.exp(-((hour - 10.0) ** 2) / 1.5)
     afternoon = 0.8 * math.exp(-((hour - 15.0) ** 2) / 1.5)
     return max(0.25, morning + afternoon)
@@ -44,6 +55,27 @@ class SimulationConfig:
     speed: float = 1.0
     duration: float = 0.0
     seed: int | None = None
+    as_open: bool = False
+    """Visitors arrive as in opening hours whatever the hall's clock says."""
+    timezone: str = "Asia/Shanghai"
+    """The hall's time zone: opening hours are the hall's, not this machine's."""
+    report: Callable[[str], None] | None = None
+    """Where to say what the simulator is doing (`workbench simulate` prints; the demo's TUI
+    must not be written over)."""
+
+
+def closed_hours_note(now: datetime, config: SimulationConfig) -> str | None:
+    """Why few visitors arrive now, or None while the hall is open (or simulated open)."""
+    hour = now.hour + now.minute / 60
+    if config.as_open or is_open(hour):
+        return None
+    per_minute = config.tickets_per_minute * CLOSED_RATE * config.speed
+    every = f"about one every {1 / per_minute:.0f} minutes" if per_minute > 0 else "none"
+    return (
+        f"The hall's time is {now:%H:%M} ({config.timezone}), outside opening hours "
+        f"{int(OPENS):02d}:{int(OPENS % 1 * 60):02d}–{int(CLOSES):02d}:{int(CLOSES % 1 * 60):02d}"
+        f": few visitors arrive ({every}). Add --as-open to simulate opening hours now."
+    )
 
 
 def _key() -> dict[str, str]:
@@ -60,6 +92,14 @@ class HallSimulator:
         self.issued = 0
         self.applications = 0
         self.served = 0
+        self.zone = ZoneInfo(config.timezone)
+
+    def _say(self, line: str) -> None:
+        if self.config.report is not None:
+            self.config.report(line)
+
+    def hall_now(self) -> datetime:
+        return datetime.now(self.zone)
 
     async def _login(self, client: httpx.AsyncClient, username: str, window: str | None) -> bool:
         body: dict[str, Any] = {"username": username, "password": self.config.password}
@@ -67,6 +107,8 @@ class HallSimulator:
             body["window"] = window
         response = await client.post("/api/v1/auth/login", json=body)
         if response.status_code != 200:
+            detail = response.json().get("detail", "") if response.content else ""
+            self._say(f"{username} could not log in ({response.status_code} {detail}).")
             return False
         client.headers["Authorization"] = f"Bearer {response.json()['token']}"
         return True
@@ -75,7 +117,19 @@ class HallSimulator:
         return httpx.AsyncClient(base_url=self.config.server, timeout=10.0)
 
     async def run(self) -> None:
+        config = self.config
+        self._say(
+            f"Simulating the hall at {config.server}: visitors at the terminal (up to "
+            f"{config.tickets_per_minute:g}/min), online applications "
+            f"({config.online_per_minute:g}/min), {config.clerks} simulated clerks, time "
+            f"x{config.speed:g}."
+        )
+        note = closed_hours_note(self.hall_now(), config)
+        if note is not None:
+            self._say(note)
         tasks = [self._terminal(), self._portal()]
+        if config.report is not None:
+            tasks.append(self._progress())
         clerks = [u for u in self.hall.users if u.role == "clerk" and u.window]
         tasks += [self._clerk(u.username, u.window or "") for u in clerks[: self.config.clerks]]
         if self.config.duration > 0:
@@ -83,9 +137,34 @@ class HallSimulator:
         else:
             await asyncio.gather(*tasks)
 
+    async def open_the_day(self, visitors_per_window: int = 2) -> int:
+        """Visitors already waiting when the demo opens, a few for each window, so the first
+        call a new user makes finds someone. Returns how many tickets were issued."""
+        async with self._client() as client:
+            if not await self._login(client, "terminal01", None):
+                return 0
+            issued = 0
+            for window in self.hall.windows:
+                for _ in range(visitors_per_window):
+                    body = {"service_item": self.rng.choice(window.service_items)}
+                    response = await client.post("/api/v1/tickets", json=body, headers=_key())
+                    issued += response.status_code == 201
+            self.issued += issued
+            return issued
+
+    async def _progress(self) -> None:
+        while True:
+            await asyncio.sleep(PROGRESS_SECONDS)
+            self._say(
+                f"  … {self.issued} tickets issued, {self.applications} online applications, "
+                f"{self.served} visitors served"
+            )
+
     async def _sleep_exponential(self, per_minute: float) -> None:
-        hour = datetime.now().hour + datetime.now().minute / 60
-        rate = max(per_minute * day_curve(hour), 1e-3) / 60.0 * self.config.speed
+        now = self.hall_now()
+        hour = now.hour + now.minute / 60
+        curve = 1.0 if self.config.as_open and not is_open(hour) else day_curve(hour)
+        rate = max(per_minute * curve, 1e-3) / 60.0 * self.config.speed
         await asyncio.sleep(self.rng.expovariate(rate))
 
     async def _terminal(self) -> None:
@@ -182,6 +261,8 @@ def run_simulation(args: argparse.Namespace) -> int:
         speed=args.speed,
         duration=args.duration,
         seed=args.seed,
+        as_open=args.as_open,
+        report=lambda line: print(line, flush=True),
     )
     simulator = HallSimulator(config)
     try:
