@@ -10,9 +10,9 @@ from sqlalchemy import Connection
 
 from api_client.models import Case, Window
 from api_client.models.board import Board, CaseReassign, WindowClose
-from backend.board import board_snapshot, close_window, open_window, reassign_case
-from backend.idempotency import Outcome
+from backend.board.supervision import board_snapshot, close_window, open_window, reassign_case
 from backend.routes.common import Idempotent, IfMatch, State, Supervisor, parse_if_match
+from backend.routes.idempotency import Outcome
 
 router = APIRouter(prefix="/api/v1", tags=["board"])
 

@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 from api_client.identity import ResidentId
 from api_client.models import Case, CaseIntake, CaseList, MaterialVerification
 from api_client.models.cases import CaseStatus, Channel, ClockStatus
-from backend.cases import (
+from backend.cases.records import (
     CaseFilter,
     case_hall,
     case_row,
@@ -24,7 +24,7 @@ from backend.cases import (
     load_case,
     lock_case,
 )
-from backend.idempotency import Outcome
+from backend.cases.verification import record_verification
 from backend.problems import PreconditionFailed, PreconditionRequired
 from backend.routes.common import (
     ClerkChange,
@@ -35,7 +35,7 @@ from backend.routes.common import (
     State,
     parse_if_match,
 )
-from backend.verification import record_verification
+from backend.routes.idempotency import Outcome
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Body, Header, Path, Response
 from sqlalchemy import Connection
 
 from api_client.models import DecisionRequest, DecisionResult
-from backend.case_notices import load_notice, render
-from backend.cases import case_hall
-from backend.decisions import apply_decision
-from backend.idempotency import Outcome
+from backend.cases.case_notices import load_notice, render
+from backend.cases.decisions import apply_decision
+from backend.cases.records import case_hall
 from backend.problems import ApiProblem, NotFound
 from backend.routes.common import Idempotent, IfMatch, Staff, State, parse_if_match
+from backend.routes.idempotency import Outcome
 
 router = APIRouter(prefix="/api/v1", tags=["decisions"])
 

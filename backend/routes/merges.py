@@ -20,9 +20,8 @@ from api_client.models import (
     MergeResult,
     UnmergeRequest,
 )
-from backend.cases import case_hall
-from backend.idempotency import Outcome
-from backend.merges import (
+from backend.cases.records import case_hall
+from backend.merges.merge import (
     candidates_for_case,
     candidates_for_ticket,
     load_merge,
@@ -42,6 +41,7 @@ from backend.routes.common import (
     Supervisor,
     parse_if_match,
 )
+from backend.routes.idempotency import Outcome
 
 router = APIRouter(prefix="/api/v1", tags=["merges"])
 

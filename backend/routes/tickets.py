@@ -12,11 +12,10 @@ from sqlalchemy import Connection
 
 from api_client.models import Ticket, TicketActionRequest, TicketIssue, TicketList, WalkIn
 from api_client.models.tickets import TicketAction, TicketStatus
-from backend.auth import Principal
-from backend.cases import decode_cursor, encode_cursor
-from backend.catalogue import hall_rules
-from backend.idempotency import Outcome
-from backend.queue import apply_action, call_next, issue_ticket, list_tickets, local_day
+from backend.auth.sessions import Principal
+from backend.cases.records import decode_cursor, encode_cursor
+from backend.hall.catalogue import hall_rules
+from backend.queue.tickets import apply_action, call_next, issue_ticket, list_tickets, local_day
 from backend.routes.common import (
     Clerk,
     ClerkChange,
@@ -27,6 +26,7 @@ from backend.routes.common import (
     Terminal,
     parse_if_match,
 )
+from backend.routes.idempotency import Outcome
 
 router = APIRouter(prefix="/api/v1", tags=["tickets"])
 # `/tickets/{ticket}/{action}` would swallow every other `/tickets/{ticket}/<word>` route; the
@@ -144,7 +144,7 @@ async def call_next_ticket(window: str, idem: ClerkChange) -> Any:
 )
 async def walk_in(window: str, body: WalkIn, principal: Clerk, idem: Idempotent) -> Any:
     def handler(conn: Connection, now: Any) -> Outcome:
-        from backend.catalogue import window_by_code
+        from backend.hall.catalogue import window_by_code
         from backend.problems import Forbidden
 
         target = window_by_code(conn, principal.hall_id, window)
@@ -172,7 +172,7 @@ async def walk_in(window: str, body: WalkIn, principal: Clerk, idem: Idempotent)
 async def ticket_detail(
     ticket: Annotated[int, Path(ge=1, le=2**31 - 1)], principal: Staff, state: State
 ) -> Any:
-    from backend.queue import load_ticket
+    from backend.queue.tickets import load_ticket
 
     def query(conn: Connection) -> dict[str, Any]:
         found = load_ticket(conn, ticket)

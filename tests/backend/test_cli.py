@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from backend.embedded import EmbeddedServer
-from backend.settings import BackendSettings
+from backend.runtime.settings import BackendSettings
+from backend.server.embedded import EmbeddedServer
 from tests.conftest import FAST_HASH, Backend, seeded_settings
 
 

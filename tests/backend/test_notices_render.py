@@ -10,7 +10,7 @@ import pytest
 from pypdf import PdfReader
 from reportlab.pdfbase import pdfmetrics
 
-from backend.notices import (
+from backend.cases.notices import (
     FONT_NAME,
     NOTICE_TITLES,
     NoticeDocument,
