@@ -17,8 +17,8 @@ from sqlalchemy import Connection, and_, bindparam, func, select
 from backend.auth.sessions import Principal
 from backend.db.schema import chain_head, events, halls, service_items, tickets, windows
 from backend.hall.catalogue import hall_row, hall_rules
+from backend.hall.working_calendar import local_day
 from backend.problems import NotFound
-from backend.queue.tickets import local_day
 
 __all__ = ["DISPLAY_PAYLOAD", "display_board", "display_events", "display_hall"]
 

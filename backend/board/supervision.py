@@ -22,6 +22,7 @@ from sqlalchemy import Connection, func, select, update
 from api_client.models.board import QUARTER_HOUR_MINUTES
 from backend.auth.sessions import Principal
 from backend.board.alarms import list_alarms
+from backend.cases.merge_links import refuse_merged
 from backend.cases.records import HallDay, case_row, hall_day_of, load_case, lock_case
 from backend.cases.time_limits import due_soon_bound
 from backend.db.event_log import append_event
@@ -37,14 +38,13 @@ from backend.db.schema import (
     windows,
 )
 from backend.hall.catalogue import hall_row, hall_rules, list_windows, window_by_code
-from backend.merges.merge import refuse_merged
+from backend.hall.working_calendar import local_day
 from backend.problems import (
     InvalidInput,
     InvalidTransition,
     PreconditionFailed,
     PreconditionRequired,
 )
-from backend.queue.tickets import local_day
 
 DEFAULT_WARNING_MINUTES = 15
 DEFAULT_CRITICAL_MINUTES = 30

@@ -22,7 +22,7 @@ from backend.cases.notices import (
     render_notice_pdf,
     render_notice_text,
 )
-from backend.cases.records import inserted_id
+from backend.db.engine import inserted_id
 from backend.db.schema import case_notices, service_items
 from backend.hall.catalogue import hall_row
 from backend.problems import NotFound

@@ -43,6 +43,7 @@ from api_client.models.decisions import (
 from backend.auth.sessions import Principal
 from backend.cases.case_notices import IssuedNotice, issue_notice, notice_item
 from backend.cases.findings import case_findings
+from backend.cases.merge_links import refuse_merged
 from backend.cases.records import (
     HallDay,
     applicant_facts,
@@ -58,7 +59,6 @@ from backend.cases.verification import Checklist, load_checklist, requested_mate
 from backend.db.event_log import append_event
 from backend.db.schema import case_decisions, cases, departments
 from backend.hall.catalogue import hall_rules, window_by_code, window_serves
-from backend.merges.merge import refuse_merged
 from backend.problems import (
     Conflict,
     InvalidInput,

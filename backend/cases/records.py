@@ -14,9 +14,12 @@ from sqlalchemy import Connection, and_, func, insert, literal, or_, select, upd
 
 from api_client.identity import mask_phone, mask_resident_id
 from api_client.models import CaseIntake
+from backend.auth.sessions import Principal
 from backend.cases.findings import ApplicantFacts, case_findings
+from backend.cases.merge_links import merge_links
 from backend.cases.time_limits import due_soon_bound, hall_day, time_limit, working_calendar
 from backend.cases.verification import document_to_wire, load_checklist
+from backend.db.engine import inserted_id
 from backend.db.event_log import Actor, append_event
 from backend.db.schema import (
     applicants,
@@ -38,13 +41,6 @@ CLAIMABLE_CHANNELS = ("online", "self_service", "appointment")
 
 FAR_FUTURE = date(9999, 12, 31)
 MAX_ID = 2**31 - 1  # ids are INTEGER columns (32-bit on PostgreSQL)
-
-
-def inserted_id(result: Any) -> int:
-    """The primary key of the row an INSERT just added."""
-    key = result.inserted_primary_key
-    assert key is not None
-    return int(key[0])
 
 
 def encode_cursor(last_id: int, **extra: Any) -> str:
@@ -399,8 +395,6 @@ def full_case(
     wire["decisions"] = _decisions(conn, row.id)
     wire["notices"] = _notices(conn, row.id)
     wire["owed"] = [r["material"] for r in checklist.rows if r["status"] == "owed"]
-    from backend.merges.merge import merge_links  # merges builds on this module
-
     wire.update(merge_links(conn, row.id))
     return wire
 
@@ -555,3 +549,23 @@ def claim_next_case(
         payload=_event_payload(case),
     )
     return case
+
+
+def case_event(
+    conn: Connection,
+    row: Any,
+    type_: str,
+    principal: Principal,
+    now: datetime,
+    payload: dict[str, Any],
+) -> None:
+    append_event(
+        conn,
+        hall_id=row.hall_id,
+        type=type_,
+        subject_type="case",
+        subject_id=row.id,
+        actor=principal.actor,
+        at=now,
+        payload={"number": row.number, "service_item": row.item_code, **payload},
+    )

@@ -29,7 +29,7 @@ from sse_starlette import ServerSentEvent
 from backend.db.engine import Database
 from backend.db.event_log import event_to_wire, hall_codes
 from backend.db.schema import chain_head, events
-from backend.runtime.state import EventNotifier
+from backend.events.notifier import EventNotifier
 
 READ_BATCH = 500
 log = logging.getLogger(__name__)

@@ -199,3 +199,13 @@ def list_windows(conn: Connection, hall_id: int) -> dict[str, Any]:
             for c in classes
         ],
     }
+
+
+def item_materials(conn: Connection, item_id: int) -> dict[str, Any]:
+    """A service item's materials by code, in checklist order."""
+    rows = conn.execute(
+        select(materials)
+        .where(materials.c.service_item_id == item_id)
+        .order_by(materials.c.position)
+    )
+    return {r.code: r for r in rows}

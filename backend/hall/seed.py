@@ -303,7 +303,7 @@ def add_waiting_tickets(
 ) -> None:
     """Put `count` tickets straight into a queue (for load tests: no events, no numbering rules;
     numbers Z00000…, after those a previous call added)."""
-    from backend.queue.tickets import local_day
+    from backend.hall.working_calendar import local_day
 
     hall = conn.execute(select(halls).where(halls.c.code == hall_code)).one()
     item_id = conn.execute(

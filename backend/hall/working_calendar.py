@@ -27,11 +27,12 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Literal, Self
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     BaseModel,
@@ -299,3 +300,8 @@ class ClockState:
         if self.working_days_left(deadline, today) <= due_soon_days:
             return "due_soon"
         return "on_track"
+
+
+def local_day(now: datetime, timezone: str) -> date:
+    """The hall's calendar day at `now` (tickets are numbered per day)."""
+    return now.astimezone(ZoneInfo(timezone)).date()

@@ -30,13 +30,10 @@ from api_client.identity import (
     parse_credit_code,
     resident_id_check_char,
 )
-from backend.db.schema import (
-    applicants,
-    case_checklist,
-    case_materials,
-    cases,
-    service_items,
-)
+from backend.auth.sessions import Principal
+from backend.cases.hall_intake import ticket_row
+from backend.cases.records import case_row
+from backend.db.schema import applicants, case_checklist, case_materials, cases, service_items
 
 OPEN_STATUSES = ("submitted", "under_review", "supplement_requested", "accepted")
 POOL_LIMIT = 200
@@ -309,3 +306,38 @@ def case_summary(row: Any) -> dict[str, Any]:
         "ticket_id": row.ticket_id,
         "version": row.version,
     }
+
+
+def candidates_for_case(conn: Connection, case_id: int) -> dict[str, Any]:
+    row = case_row(conn, case_id)
+    return {
+        "case": case_id,
+        "ticket": None,
+        "items": find_candidates(conn, probe_for_case(conn, row)),
+    }
+
+
+def candidates_for_ticket(conn: Connection, principal: Principal, ticket_id: int) -> dict[str, Any]:
+    """Candidates for the visitor holding a ticket: its case's, else its applicant's."""
+    ticket = ticket_row(conn, ticket_id)
+    principal.require_hall(ticket.hall_id)
+    if ticket.case_id is not None:
+        probe = probe_for_case(conn, case_row(conn, ticket.case_id))
+    elif ticket.applicant_id is not None:
+        person = conn.execute(
+            select(applicants).where(applicants.c.id == ticket.applicant_id)
+        ).one()
+        probe = Probe(
+            hall_id=ticket.hall_id,
+            applicant_id=person.id,
+            kind=person.kind,
+            id_number=person.id_number,
+            name=person.name,
+            phone=person.phone,
+            birth_date=person.birth_date,
+            item_id=ticket.service_item_id,
+            credit_codes={person.id_number} if person.kind == "organisation" else set(),
+        )
+    else:
+        return {"case": None, "ticket": ticket_id, "items": []}
+    return {"case": ticket.case_id, "ticket": ticket_id, "items": find_candidates(conn, probe)}

@@ -16,9 +16,8 @@ the window serves (or transferred to that window):
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Connection,
@@ -56,6 +55,7 @@ from backend.hall.catalogue import (
     window_by_code,
     window_serves,
 )
+from backend.hall.working_calendar import local_day
 from backend.problems import (
     Conflict,
     Forbidden,
@@ -84,11 +84,6 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
 
 def allowed_actions(status: str) -> list[str]:
     return [action for action, (sources, _) in TRANSITIONS.items() if status in sources]
-
-
-def local_day(now: datetime, timezone: str) -> date:
-    """The hall's calendar day at `now` (tickets are numbered per day)."""
-    return now.astimezone(ZoneInfo(timezone)).date()
 
 
 def _counter_upsert(dialect_module: Any) -> Any:

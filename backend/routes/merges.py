@@ -20,18 +20,13 @@ from api_client.models import (
     MergeResult,
     UnmergeRequest,
 )
+from backend.cases.hall_intake import open_hall_case
 from backend.cases.records import case_hall
-from backend.merges.merge import (
-    candidates_for_case,
-    candidates_for_ticket,
-    load_merge,
-    merge_cases,
-    merge_hall,
-    merges_of_case,
-    open_hall_case,
-    preview,
-    unmerge,
-)
+from backend.merges.candidates import candidates_for_case, candidates_for_ticket
+from backend.merges.merge import merge_cases
+from backend.merges.plan import preview
+from backend.merges.record import load_merge, merge_hall, merges_of_case
+from backend.merges.unmerge import unmerge
 from backend.routes.common import (
     Clerk,
     Idempotent,

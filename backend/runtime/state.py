@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from fastapi import Request
 
 from backend.db.engine import Database
+from backend.events.notifier import EventNotifier
 from backend.runtime.clock import Clock
 from backend.runtime.passwords import Passwords
 from backend.runtime.settings import BackendSettings
@@ -20,21 +20,6 @@ if TYPE_CHECKING:
     from backend.events.tail import EventTail
 
 T = TypeVar("T")
-
-
-class EventNotifier:
-    """Wakes every waiting event stream when this instance has committed new events."""
-
-    def __init__(self) -> None:
-        self._event = asyncio.Event()
-
-    def notify(self) -> None:
-        self._event.set()
-        self._event = asyncio.Event()
-
-    async def wait_at_most(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), seconds)
 
 
 class PrincipalCache:

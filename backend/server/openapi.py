@@ -1,8 +1,7 @@
-"""Provides the OpenAPI document as generated from the app (checked in as `openapi.json`), and
-`refine`, which makes the generated document say what the server really answers: errors are
-`application/problem+json` (RFC 9457), authenticated operations declare the bearer scheme and
-their 401, operations with a body their 400 (malformed) and 413 (too large), and every API
-operation its 503 (storage unavailable)."""
+"""Provides `refine`, which makes the generated OpenAPI document say what the server really
+answers: errors are `application/problem+json` (RFC 9457), authenticated operations declare the
+bearer scheme and their 401, operations with a body their 400 (malformed) and 413 (too large),
+and every API operation its 503 (storage unavailable)."""
 
 from __future__ import annotations
 
@@ -56,11 +55,3 @@ def refine(document: dict[str, Any]) -> dict[str, Any]:
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
     return document
-
-
-def openapi_document() -> dict[str, Any]:
-    from backend.runtime.settings import BackendSettings
-    from backend.server.app import create_app
-
-    app = create_app(BackendSettings(database_url="sqlite://"))
-    return app.openapi()

@@ -14,7 +14,8 @@ from sqlalchemy.engine import make_url
 
 from backend.auth.sessions import SESSIONS_CHANNEL
 from backend.db.event_log import NOTIFY_CHANNEL
-from backend.runtime.state import EventNotifier, PrincipalCache
+from backend.events.notifier import EventNotifier
+from backend.runtime.state import PrincipalCache
 
 log = logging.getLogger(__name__)
 

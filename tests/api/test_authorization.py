@@ -24,8 +24,8 @@ from backend.db.engine import Database
 from backend.hall.hall_file import HallFile, parse_hall_data
 from backend.hall.seed import DEMO_PASSWORD, load_hall
 from backend.runtime.passwords import Passwords
+from backend.server.contract import openapi_document
 from backend.server.embedded import EmbeddedServer
-from backend.server.openapi import openapi_document
 from tests.conftest import Backend, key, seeded_settings
 
 PROBLEMS = "https://service-workbench.example/problems/"

@@ -206,7 +206,7 @@ async def test_a_key_of_255_characters_is_fine(backend: Backend) -> None:
 
 async def test_every_mutating_post_needs_a_key(backend: Backend) -> None:
     """Every POST of the API except login and logout refuses to run without a key."""
-    from backend.server.openapi import openapi_document
+    from backend.server.contract import openapi_document
 
     clients = {
         role: await backend.login(name, window, verify=False)

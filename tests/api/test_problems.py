@@ -18,8 +18,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from backend.server.contract import openapi_document
 from backend.server.embedded import EmbeddedServer
-from backend.server.openapi import openapi_document
 from tests.conftest import Backend, key, seeded_settings
 
 PROBLEMS = "https://service-workbench.example/problems/"

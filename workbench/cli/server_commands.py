@@ -247,7 +247,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_openapi(args: argparse.Namespace) -> int:
-    from backend.server.openapi import openapi_document
+    from backend.server.contract import openapi_document
 
     text = json.dumps(openapi_document(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     if args.output == "-":
