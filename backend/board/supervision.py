@@ -23,8 +23,8 @@ from api_client.models.board import QUARTER_HOUR_MINUTES
 from backend.auth.sessions import Principal
 from backend.board.alarms import list_alarms
 from backend.cases.merge_links import refuse_merged
-from backend.cases.records import HallDay, case_row, hall_day_of, load_case, lock_case
-from backend.cases.time_limits import due_soon_bound
+from backend.cases.records import case_row, load_case, lock_case
+from backend.cases.time_limits import HallDay, due_soon_bound, hall_day_of
 from backend.db.event_log import append_event
 from backend.db.schema import (
     cases,

@@ -22,11 +22,10 @@ caller's transaction. The rules:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, update
 
 from api_client.models.decisions import (
     DECISION_SOURCES,
@@ -35,40 +34,22 @@ from api_client.models.decisions import (
     ApproveDecision,
     RejectDecision,
     SupplementDecision,
-    SupplementItem,
     SupplementReceivedDecision,
     TransferDecision,
     WithdrawDecision,
 )
 from backend.auth.sessions import Principal
-from backend.cases.case_notices import IssuedNotice, issue_notice, notice_item
-from backend.cases.findings import case_findings
+from backend.cases.closing_decisions import approve, reject, transfer, withdraw
+from backend.cases.decision_context import Change, Context
 from backend.cases.merge_links import refuse_merged
-from backend.cases.records import (
-    HallDay,
-    applicant_facts,
-    case_row,
-    completion_date,
-    hall_day_of,
-    inserted_id,
-    load_case,
-    lock_case,
-)
-from backend.cases.time_limits import deadline_for, pauses_json, pauses_of
-from backend.cases.verification import Checklist, load_checklist, requested_materials, set_owed_due
+from backend.cases.records import case_row, load_case, lock_case
+from backend.cases.review_decisions import accept, accept_with_owed, supplement, supplement_received
+from backend.cases.time_limits import hall_day_of
+from backend.cases.verification import Checklist, load_checklist
+from backend.db.engine import inserted_id
 from backend.db.event_log import append_event
-from backend.db.schema import case_decisions, cases, departments
-from backend.hall.catalogue import hall_rules, window_by_code, window_serves
-from backend.problems import (
-    Conflict,
-    InvalidInput,
-    InvalidTransition,
-    MaterialsIncomplete,
-    NotFound,
-    NoticeRepeats,
-    PreconditionFailed,
-    PreconditionRequired,
-)
+from backend.db.schema import case_decisions, cases
+from backend.problems import InvalidTransition, PreconditionFailed, PreconditionRequired
 
 EVENT_TYPES = {
     "accept": "case.accepted",
@@ -81,12 +62,6 @@ EVENT_TYPES = {
     "withdraw": "case.withdrawn",
 }
 
-PROVIDED_AS = {
-    "original": ("已核验原件", "original sighted"),
-    "copy": ("复印件", "copy"),
-    "upload": ("电子文件", "uploaded file"),
-    "e_licence": ("电子证照", "e-licence"),
-}
 
 Body = (
     AcceptDecision
@@ -98,38 +73,6 @@ Body = (
     | TransferDecision
     | WithdrawDecision
 )
-
-
-@dataclass
-class Context:
-    """One decision being applied: the case, who decides, and when."""
-
-    conn: Connection
-    row: Any
-    principal: Principal
-    now: datetime
-    day: HallDay
-    checklist: Checklist
-
-    @property
-    def today(self) -> date:
-        return self.day.today
-
-    @property
-    def details(self) -> dict[str, Any]:
-        return dict(self.row.details or {})
-
-
-@dataclass
-class Change:
-    """What a decision does to the case."""
-
-    to_status: str
-    values: dict[str, Any] = field(default_factory=dict)
-    notice: IssuedNotice | None = None
-    reason_code: str | None = None
-    note: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
 
 
 def allowed_decisions(row: Any) -> list[str]:
@@ -263,379 +206,7 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
 # --- materials and findings ---------------------------------------------------------------------
 
 
-def _error_findings(ctx: Context) -> list[dict[str, Any]]:
-    completion = completion_date(ctx.row, {}, ctx.today)
-    found = case_findings(
-        applicant_facts(ctx.row), ctx.checklist.facts, today=ctx.today, completion_date=completion
-    )
-    return [f for f in found if f["severity"] == "error"]
-
-
-def _require_complete(ctx: Context, *, owed_allowed: bool) -> list[dict[str, Any]]:
-    """Every mandatory material provided (or owed, when allowed); no error finding.
-    Returns the owed rows."""
-    owed = [r for r in ctx.checklist.rows if r["status"] == "owed"]
-    lacking = [
-        r["material"]
-        for r in ctx.checklist.rows
-        if r["mandatory"]
-        and r["status"] not in (("provided", "owed") if owed_allowed else ("provided",))
-    ]
-    if owed and not owed_allowed:
-        lacking += [r["material"] for r in owed if r["material"] not in lacking]
-    errors = _error_findings(ctx)
-    if lacking or errors:
-        raise MaterialsIncomplete(
-            _incomplete_detail(ctx.row.number, lacking, errors, owed_allowed),
-            materials=lacking,
-            findings=errors,
-        )
-    return owed
-
-
-def _incomplete_detail(
-    number: str, lacking: list[str], errors: list[dict[str, Any]], owed_allowed: bool
-) -> str:
-    parts = []
-    if lacking:
-        hint = "" if owed_allowed else " (owed materials need accept_with_owed)"
-        parts.append(f"not provided: {', '.join(lacking)}{hint}")
-    if errors:
-        parts.append(
-            f"{len(errors)} finding(s) of severity error: "
-            + "; ".join(e["message_en"] for e in errors[:3])
-        )
-    return f"Case {number} cannot be accepted: " + "; ".join(parts) + "."
-
-
-def _provided_items(ctx: Context) -> list[dict[str, Any]]:
-    items = []
-    for row in ctx.checklist.rows:
-        if row["status"] != "provided":
-            continue
-        zh, en = PROVIDED_AS.get(row["provided_as"] or "", ("", ""))
-        items.append(notice_item(row["name"], row["name_en"], needed=zh, needed_en=en))
-    return items
-
-
 # --- the decisions ------------------------------------------------------------------------------
-
-
-def _start_clock(ctx: Context) -> dict[str, Any]:
-    deadline = deadline_for(ctx.today, ctx.row.promised_days, [], ctx.today)
-    details = ctx.details
-    details.pop("resume_to", None)
-    return {
-        "accepted_on": ctx.today,
-        "deadline_on": deadline,
-        "clock_state": "running",
-        "details": {**details, "pauses": []},
-    }
-
-
-def accept(ctx: Context, body: AcceptDecision) -> Change:
-    _require_complete(ctx, owed_allowed=False)
-    values = _start_clock(ctx)
-    notice = issue_notice(
-        ctx.conn,
-        case_row=ctx.row,
-        kind="accept",
-        clerk_name=ctx.principal.display_name,
-        now=ctx.now,
-        today=ctx.today,
-        items=_provided_items(ctx),
-        deadline=values["deadline_on"],
-    )
-    return Change(
-        "accepted", values, notice, note=body.note, details={"deadline": values["deadline_on"]}
-    )
-
-
-def accept_with_owed(ctx: Context, body: AcceptWithOwedDecision) -> Change:
-    owed = _require_complete(ctx, owed_allowed=True)
-    if not owed:
-        raise Conflict(
-            f"Case {ctx.row.number}: no material is marked owed; use accept.",
-            current={"status": ctx.row.status, "version": ctx.row.version},
-            allowed=["accept"],
-        )
-    values = _start_clock(ctx)
-    deadline: date = values["deadline_on"]
-    due = _owed_due_dates(body, [r["material"] for r in owed], ctx.today, deadline)
-    set_owed_due(ctx.conn, ctx.row.id, due)
-    items = [
-        notice_item(
-            r["name"],
-            r["name_en"],
-            needed=f"补交{r['name']}",
-            needed_en=f"Supply {r['name_en']}",
-            due_on=due[r["material"]],
-        )
-        for r in owed
-    ]
-    notice = issue_notice(
-        ctx.conn,
-        case_row=ctx.row,
-        kind="owed",
-        clerk_name=ctx.principal.display_name,
-        now=ctx.now,
-        today=ctx.today,
-        items=items,
-        deadline=deadline,
-    )
-    details = {"deadline": deadline, "owed": {code: d.isoformat() for code, d in due.items()}}
-    return Change("accepted", values, notice, note=body.note, details=details)
-
-
-def _owed_due_dates(
-    body: AcceptWithOwedDecision, owed: list[str], today: date, deadline: date
-) -> dict[str, date]:
-    due = dict.fromkeys(owed, deadline)
-    for index, entry in enumerate(body.owed_due):
-        loc = ["body", "owed_due", index]
-        if entry.material not in due:
-            raise InvalidInput(
-                f"owed_due[{index}].material: {entry.material!r} is not owed on this case.",
-                errors=[{"loc": [*loc, "material"], "msg": "not owed", "type": "value_error"}],
-            )
-        if not today <= entry.due_on <= deadline:
-            raise InvalidInput(
-                f"owed_due[{index}].due_on: {entry.due_on} must be between today ({today}) and "
-                f"the promised completion date ({deadline}).",
-                errors=[{"loc": [*loc, "due_on"], "msg": "out of range", "type": "value_error"}],
-            )
-        due[entry.material] = entry.due_on
-    return due
-
-
-def supplement(ctx: Context, body: SupplementDecision) -> Change:
-    items, revisions = _supplement_items(ctx, body.items)
-    notice = issue_notice(
-        ctx.conn,
-        case_row=ctx.row,
-        kind="supplement",
-        clerk_name=ctx.principal.display_name,
-        now=ctx.now,
-        today=ctx.today,
-        items=items,
-        revisions=revisions,
-    )
-    values: dict[str, Any] = {}
-    details = ctx.details
-    if ctx.row.status == "accepted":
-        spans = [*pauses_of(details), (ctx.today, None)]
-        details.update(pauses=pauses_json(spans), resume_to="accepted")
-        values = {"clock_state": "paused", "details": details}
-    elif ctx.row.status != "supplement_requested":
-        details["resume_to"] = "under_review"
-        values = {"details": details}
-    change_details = {"materials": sorted(revisions)}
-    return Change("supplement_requested", values, notice, note=body.note, details=change_details)
-
-
-def _supplement_items(
-    ctx: Context, named: list[SupplementItem]
-) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    rows = {r["material"]: r for r in ctx.checklist.rows}
-    requested = requested_materials(ctx.conn, ctx.row.id)
-    _refuse_unknown(named, rows)
-    unchanged = [
-        code
-        for code, (_, rev) in requested.items()
-        if code in rows and rows[code]["revision"] == rev
-    ]
-    repeats = [item.material for item in named if item.material in unchanged]
-    if repeats:
-        raise NoticeRepeats(
-            f"{', '.join(repeats)} already requested in notice "
-            f"{requested[repeats[0]][0]} and unchanged since: a supplement notice lists "
-            "everything at once (一次性告知), so it cannot be requested again.",
-            materials=repeats,
-        )
-    reasons = _defects(ctx)
-    chosen = {item.material: item for item in named}
-    for code in reasons:
-        if code not in chosen and code not in unchanged:
-            chosen[code] = SupplementItem(material=code)
-    if not chosen:
-        raise Conflict(
-            f"Case {ctx.row.number}: nothing is missing or defective that was not already "
-            "requested; name the materials to supplement.",
-            current={"status": ctx.row.status, "version": ctx.row.version},
-        )
-    ordered = [code for code in rows if code in chosen]
-    items = [_supplement_item(rows[c], chosen[c], reasons.get(c)) for c in ordered]
-    return items, {code: rows[code]["revision"] for code in ordered}
-
-
-def _refuse_unknown(named: list[SupplementItem], rows: dict[str, Any]) -> None:
-    for index, item in enumerate(named):
-        if item.material not in rows:
-            raise InvalidInput(
-                f"items[{index}].material: {item.material!r} is not a material of this case.",
-                errors=[
-                    {
-                        "loc": ["body", "items", index, "material"],
-                        "msg": "unknown material",
-                        "type": "unknown",
-                    }
-                ],
-            )
-    codes = [item.material for item in named]
-    if len(set(codes)) != len(codes):
-        raise InvalidInput(
-            "items: a material is listed twice.",
-            errors=[{"loc": ["body", "items"], "msg": "duplicate", "type": "value_error"}],
-        )
-
-
-ABSENT_REASON, ABSENT_REASON_EN = "尚未提交", "not supplied"
-
-
-def _defects(ctx: Context) -> dict[str, tuple[str, str]]:
-    """Material → (reason zh, reason en) for every mandatory material missing and every
-    material with an error finding."""
-    reasons: dict[str, tuple[str, str]] = {}
-    for finding in _error_findings(ctx):
-        code = finding["material"]
-        if code and code not in reasons:
-            # the notice names the material on the same line: "not supplied" says the rest
-            absent = finding["code"] == "material_absent"
-            reasons[code] = (
-                ABSENT_REASON if absent else finding["message_zh"],
-                ABSENT_REASON_EN if absent else finding["message_en"],
-            )
-    return reasons
-
-
-def _supplement_item(
-    row: dict[str, Any], item: SupplementItem, reason: tuple[str, str] | None
-) -> dict[str, Any]:
-    zh, en = reason or ("", "")
-    return notice_item(
-        row["name"],
-        row["name_en"],
-        needed=item.what_is_needed or f"提交{row['name']}",
-        needed_en=item.what_is_needed_en or f"Supply {row['name_en']}",
-        reason=item.reason or zh or "材料不符合要求",
-        reason_en=item.reason_en or en or "The material does not meet the requirements",
-    )
-
-
-def supplement_received(ctx: Context, body: SupplementReceivedDecision) -> Change:
-    details = ctx.details
-    resume_to = str(details.pop("resume_to", None) or "under_review")
-    values: dict[str, Any] = {"details": details}
-    if resume_to == "accepted":
-        spans = [(start, end or ctx.today) for start, end in pauses_of(details)]
-        details["pauses"] = pauses_json(spans)
-        deadline = deadline_for(ctx.row.accepted_on, ctx.row.promised_days, spans, ctx.today)
-        values.update(clock_state="running", deadline_on=deadline)
-    return Change(resume_to, values, note=body.note, details={"arrived_on": ctx.today})
-
-
-def _stop_clock(ctx: Context) -> dict[str, Any]:
-    if ctx.row.accepted_on is None:
-        return {}
-    details = ctx.details
-    spans = [(start, end or ctx.today) for start, end in pauses_of(details)]
-    details["pauses"] = pauses_json(spans)
-    details.pop("resume_to", None)
-    deadline = deadline_for(ctx.row.accepted_on, ctx.row.promised_days, spans, ctx.today)
-    return {
-        "clock_state": "stopped",
-        "completed_on": ctx.today,
-        "deadline_on": deadline,
-        "details": details,
-    }
-
-
-def reject(ctx: Context, body: RejectDecision) -> Change:
-    reasons = {
-        r["code"]: r for r in hall_rules(ctx.conn, ctx.row.hall_id).get("reject_reasons", [])
-    }
-    reason = reasons.get(body.reason_code)
-    if reason is None:
-        raise InvalidInput(
-            f"reason_code: {body.reason_code!r} is not one of the hall's reasons "
-            f"({', '.join(reasons)}).",
-            errors=[{"loc": ["body", "reason_code"], "msg": "unknown reason", "type": "unknown"}],
-        )
-    text = f"{reason['text']}（{reason['text_en']}）。{body.reason_text}"
-    notice = issue_notice(
-        ctx.conn,
-        case_row=ctx.row,
-        kind="reject",
-        clerk_name=ctx.principal.display_name,
-        now=ctx.now,
-        today=ctx.today,
-        items=[],
-        reason_text=text,
-    )
-    return Change(
-        "rejected", _stop_clock(ctx), notice, reason_code=body.reason_code, note=body.reason_text
-    )
-
-
-def approve(ctx: Context, body: ApproveDecision) -> Change:
-    owed = [r["material"] for r in ctx.checklist.rows if r["status"] == "owed"]
-    if owed:
-        raise MaterialsIncomplete(
-            f"Case {ctx.row.number} still owes {', '.join(owed)}: record them as provided "
-            "before approving.",
-            materials=owed,
-        )
-    values = _stop_clock(ctx)
-    notice = issue_notice(
-        ctx.conn,
-        case_row=ctx.row,
-        kind="approve",
-        clerk_name=ctx.principal.display_name,
-        now=ctx.now,
-        today=ctx.today,
-        items=[],
-    )
-    return Change("approved", values, notice, note=body.note)
-
-
-def transfer(ctx: Context, body: TransferDecision) -> Change:
-    target = _transfer_target(ctx, body)
-    details = {**ctx.details, "transferred_to": target}
-    to_status = "submitted" if ctx.row.status in ("submitted", "under_review") else ctx.row.status
-    values = {"assignee_id": None, "details": details}
-    return Change(to_status, values, note=body.note, details={"target": target})
-
-
-def _transfer_target(ctx: Context, body: TransferDecision) -> dict[str, Any]:
-    if body.target_window is not None:
-        try:
-            window = window_by_code(ctx.conn, ctx.row.hall_id, body.target_window)
-        except NotFound as exc:
-            raise _bad_target(
-                "target_window", f"there is no window {body.target_window!r}"
-            ) from exc
-        if not window_serves(ctx.conn, window.id, ctx.row.service_item_id):
-            raise _bad_target("target_window", f"{window.code} does not serve {ctx.row.item_code}")
-        return {"window": window.code}
-    department = ctx.conn.execute(
-        select(departments.c.code).where(
-            departments.c.hall_id == ctx.row.hall_id, departments.c.code == body.target_department
-        )
-    ).scalar()
-    if department is None:
-        raise _bad_target("target_department", f"there is no department {body.target_department!r}")
-    return {"department": department}
-
-
-def _bad_target(field_name: str, message: str) -> InvalidInput:
-    return InvalidInput(
-        f"{field_name}: {message}.",
-        errors=[{"loc": ["body", field_name], "msg": message, "type": "value_error"}],
-    )
-
-
-def withdraw(ctx: Context, body: WithdrawDecision) -> Change:
-    return Change("withdrawn", _stop_clock(ctx), note=body.note)
 
 
 HANDLERS: dict[str, Callable[[Context, Any], Change]] = {

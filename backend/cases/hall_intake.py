@@ -10,8 +10,10 @@ from sqlalchemy import Connection, insert, select, update
 from api_client.models import CaseIntake, IntakeApplicant
 from api_client.models.merges import HallCaseOpen
 from backend.auth.sessions import Principal
+from backend.cases.intake import case_event, intake_case
 from backend.cases.merge_links import case_link
-from backend.cases.records import MAX_ID, case_event, case_row, intake_case, load_case
+from backend.cases.records import case_row, load_case
+from backend.db.paging import MAX_ID
 from backend.db.schema import applicants, case_materials, cases, service_items, tickets
 from backend.hall.catalogue import item_materials
 from backend.problems import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound

@@ -10,11 +10,15 @@ withdrawing an accepted case stops it (`stopped`). Pauses are kept on the case a
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Connection
+
+from backend.hall.catalogue import hall_rules
 from backend.hall.working_calendar import ClockState, PausedSpan, WorkingCalendar
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -96,3 +100,39 @@ def time_limit(
         deadline, today, due_soon_days=due_soon_days, paused=clock == "paused"
     )
     return body
+
+
+@dataclass(frozen=True)
+class HallDay:
+    """What the time limits of one hall are computed against: its day and its settings."""
+
+    today: date
+    due_soon_days: int
+    timezone: str
+
+
+def hall_day_of(conn: Connection, hall_id: int, now: datetime | None) -> HallDay:
+    rules = hall_rules(conn, hall_id)
+    timezone = str(rules.get("timezone") or "Asia/Shanghai")
+    today = hall_day(now or datetime.now(UTC), timezone)
+    return HallDay(today, int(rules.get("due_soon_working_days", 1)), timezone)
+
+
+def case_time_limit(row: Any, day: HallDay) -> dict[str, Any]:
+    return time_limit(
+        clock=row.clock_state,
+        accepted_on=row.accepted_on,
+        completed_on=row.completed_on,
+        promised_days=row.promised_days,
+        details=row.details,
+        today=day.today,
+        due_soon_days=day.due_soon_days,
+    )
+
+
+def completion_date(row: Any, limit: dict[str, Any], today: date) -> date:
+    """The promised completion date, or the one acceptance today would promise."""
+    deadline = limit.get("deadline")
+    if isinstance(deadline, date):
+        return deadline
+    return working_calendar().add_working_days(today, row.promised_days)

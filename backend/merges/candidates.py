@@ -32,7 +32,7 @@ from api_client.identity import (
 )
 from backend.auth.sessions import Principal
 from backend.cases.hall_intake import ticket_row
-from backend.cases.records import case_row
+from backend.cases.records import case_row, case_select
 from backend.db.schema import applicants, case_checklist, case_materials, cases, service_items
 
 OPEN_STATUSES = ("submitted", "under_review", "supplement_requested", "accepted")
@@ -162,23 +162,6 @@ def probe_for_case(conn: Connection, row: Any) -> Probe:
     )
 
 
-def _pool_select() -> Any:
-    return (
-        select(
-            cases,
-            service_items.c.code.label("item_code"),
-            service_items.c.promised_days.label("promised_days"),
-            applicants.c.kind.label("applicant_kind"),
-            applicants.c.id_number.label("applicant_id_number"),
-            applicants.c.name.label("applicant_name"),
-            applicants.c.phone.label("applicant_phone"),
-            applicants.c.birth_date.label("applicant_birth_date"),
-        )
-        .join(service_items, service_items.c.id == cases.c.service_item_id)
-        .join(applicants, applicants.c.id == cases.c.applicant_id)
-    )
-
-
 def _documents_mentioning(codes: set[str]) -> Any:
     """Ids of cases whose stored documents mention one of `codes` (confirmed afterwards)."""
     selects = []
@@ -205,7 +188,7 @@ def find_candidates(conn: Connection, probe: Probe) -> list[dict[str, Any]]:
         matches.append(applicants.c.id_number.in_(sorted(probe.credit_codes)))
         matches.append(cases.c.id.in_(_documents_mentioning(probe.credit_codes)))
     statement = (
-        _pool_select()
+        case_select()
         .where(
             cases.c.hall_id == probe.hall_id,
             cases.c.status.in_(OPEN_STATUSES),

@@ -42,7 +42,9 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from api_client.models.merges import ApplicantResolution, MergeRequest
 from backend.auth.sessions import Principal
-from backend.cases.records import case_event, hall_day_of, load_case
+from backend.cases.intake import case_event
+from backend.cases.records import load_case
+from backend.cases.time_limits import hall_day_of
 from backend.db.engine import inserted_id
 from backend.db.schema import (
     applicants,

@@ -10,8 +10,9 @@ from sqlalchemy import Connection, select
 
 from api_client.identity import mask_phone, mask_resident_id
 from backend.cases.merge_links import refuse_merged
-from backend.cases.records import MAX_ID, case_row
+from backend.cases.records import case_row
 from backend.cases.verification import document_to_wire
+from backend.db.paging import MAX_ID
 from backend.db.schema import case_checklist, case_materials, tickets
 from backend.hall.catalogue import item_materials
 from backend.merges.candidates import case_summary

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from backend.cases.merge_links import merge_link_pair
-from backend.cases.records import MAX_ID
+from backend.db.paging import MAX_ID
 from backend.db.schema import case_decisions, case_merges, cases
 from backend.problems import NotFound
 

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from backend.auth.sessions import Principal
-from backend.cases.records import case_event, case_row, load_case
+from backend.cases.intake import case_event
+from backend.cases.records import case_row, load_case
 from backend.db.schema import (
     applicants,
     case_checklist,

@@ -16,10 +16,10 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from api_client.models import FollowUpResponseBody, RatingSubmission
 from backend.auth.sessions import Principal
-from backend.cases.records import decode_cursor, hall_day_of
-from backend.cases.time_limits import working_calendar
+from backend.cases.time_limits import hall_day_of, working_calendar
 from backend.db.engine import inserted_id
 from backend.db.event_log import append_event
+from backend.db.paging import decode_cursor
 from backend.db.schema import (
     case_decisions,
     cases,

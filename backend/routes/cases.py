@@ -11,20 +11,12 @@ from sqlalchemy import Connection
 from api_client.identity import ResidentId
 from api_client.models import Case, CaseIntake, CaseList, MaterialVerification
 from api_client.models.cases import CaseStatus, Channel, ClockStatus
-from backend.cases.records import (
-    CaseFilter,
-    case_hall,
-    case_row,
-    claim_next_case,
-    decode_cursor_data,
-    encode_cursor,
-    hall_day_of,
-    intake_case,
-    list_cases,
-    load_case,
-    lock_case,
-)
+from backend.cases.intake import intake_case
+from backend.cases.listing import CaseFilter, claim_next_case, list_cases
+from backend.cases.records import case_hall, case_row, load_case, lock_case
+from backend.cases.time_limits import hall_day_of
 from backend.cases.verification import record_verification
+from backend.db.paging import decode_cursor_data, encode_cursor
 from backend.problems import PreconditionFailed, PreconditionRequired
 from backend.routes.common import (
     ClerkChange,

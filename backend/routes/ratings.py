@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 
 from api_client.models import FollowUpResponseBody, Rating, RatingList, RatingSubmission
 from backend.auth.sessions import Principal, require_roles
-from backend.cases.records import encode_cursor
+from backend.db.paging import encode_cursor
 from backend.ratings.evaluations import (
     list_ratings,
     load_rating,

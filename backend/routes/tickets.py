@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 from api_client.models import Ticket, TicketActionRequest, TicketIssue, TicketList, WalkIn
 from api_client.models.tickets import TicketAction, TicketStatus
 from backend.auth.sessions import Principal
-from backend.cases.records import decode_cursor, encode_cursor
+from backend.db.paging import decode_cursor, encode_cursor
 from backend.hall.catalogue import hall_rules
 from backend.hall.working_calendar import local_day
 from backend.queue.tickets import apply_action, call_next, issue_ticket, list_tickets

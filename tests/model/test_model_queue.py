@@ -47,8 +47,8 @@ from hypothesis.stateful import (
 from sqlalchemy import create_engine, func, select
 
 from api_client.identity import make_resident_id
-from backend.cases.records import encode_cursor
 from backend.db.event_log import verify_chain
+from backend.db.paging import encode_cursor
 from backend.db.schema import cases, chain_head, events
 from backend.hall.seed import DEMO_PASSWORD
 from backend.runtime.clock import Clock
