@@ -40,12 +40,7 @@ from backend.auth.sessions import Principal, current_principal
 from backend.db.engine import BATCH_PREPARED, IN_PLACE_BATCH
 from backend.db.prepared import Prepared, PreparedInsert
 from backend.db.schema import idempotency_keys
-from backend.problems import (
-    WIRE_ENCODERS,
-    ApiProblem,
-    IdempotencyInFlight,
-    IdempotencyMismatch,
-)
+from backend.problems import WIRE_ENCODERS, ApiProblem, IdempotencyInFlight, IdempotencyMismatch
 from backend.runtime.state import AppState
 
 MAX_KEY_LENGTH = 255
