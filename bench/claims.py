@@ -39,7 +39,7 @@ from backend.db.event_log import Actor
 from backend.db.provision import DEFAULT_ADMIN_URL, create_database, drop_database
 from backend.hall.hall_file import load_demo_hall
 from backend.hall.seed import DEMO_PASSWORD, add_waiting_tickets, hall_with_extra_clerks, load_hall
-from backend.queue.tickets import call_next
+from backend.queue.calling import call_next
 from backend.runtime.passwords import Passwords
 from backend.server.app import prepare_database
 from backend.server.embedded import free_port

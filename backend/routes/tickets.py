@@ -16,7 +16,10 @@ from backend.auth.sessions import Principal
 from backend.db.paging import decode_cursor, encode_cursor
 from backend.hall.catalogue import hall_rules
 from backend.hall.working_calendar import local_day
-from backend.queue.tickets import apply_action, call_next, issue_ticket, list_tickets
+from backend.queue.calling import call_next
+from backend.queue.issue import issue_ticket
+from backend.queue.records import list_tickets
+from backend.queue.tickets import apply_action
 from backend.routes.common import Clerk, ClerkChange, Idempotent, Staff, State, Terminal
 from backend.routes.idempotency import Outcome
 from backend.routes.versioned import VersionedWrite, etag
@@ -161,7 +164,7 @@ async def walk_in(window: str, body: WalkIn, principal: Clerk, idem: Idempotent)
 async def ticket_detail(
     ticket: Annotated[int, Path(ge=1, le=2**31 - 1)], principal: Staff, state: State
 ) -> Any:
-    from backend.queue.tickets import load_ticket
+    from backend.queue.records import load_ticket
 
     def query(conn: Connection) -> dict[str, Any]:
         found = load_ticket(conn, ticket)
