@@ -15,13 +15,8 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select
 
 from api_client.identity import mask_resident_id
-from backend.cases.notices import (
-    NoticeDocument,
-    NoticeItem,
-    NoticeKind,
-    render_notice_pdf,
-    render_notice_text,
-)
+from backend.cases.notice_pdf import render_notice_pdf
+from backend.cases.notices import NoticeDocument, NoticeItem, NoticeKind, render_notice_text
 from backend.db.engine import inserted_id
 from backend.db.schema import case_notices, service_items
 from backend.hall.catalogue import hall_row

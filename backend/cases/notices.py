@@ -1,25 +1,18 @@
-"""Provides the notices a clerk hands to an applicant, as bilingual plain text and as A4 PDF.
+"""Provides the notices a clerk hands to an applicant, as bilingual plain text (the A4 PDF:
+`backend.cases.notice_pdf`).
 
 Every notice prints each line in Chinese first with its English below. A notice is first turned
-into a list of styled bilingual lines (`_notice_lines`); the text and PDF renderers only lay those
+into a list of styled bilingual lines (`notice_lines`); the text and PDF renderers only lay those
 lines out. The PDF uses reportlab's built-in CID font STSong-Light, so Chinese renders (and can be
 extracted again) without embedding or downloading a font file.
 """
 
 from __future__ import annotations
 
-import io
-import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
-from functools import cache
 from typing import Final, Literal
-
-from reportlab.lib.pagesizes import A4
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfgen.canvas import Canvas
 
 NoticeKind = Literal["accept", "supplement", "owed", "reject", "approve"]
 
@@ -95,16 +88,16 @@ class NoticeDocument:
 
 # --- content: a notice as styled bilingual lines ------------------------------------------------
 
-_Style = Literal[
+LineStyle = Literal[
     "title", "meta", "greeting", "heading", "body", "item", "detail", "signature", "footer"
 ]
 
 
 @dataclass(frozen=True)
-class _Line:
+class NoticeLine:
     zh: str
     en: str
-    style: _Style = "body"
+    style: LineStyle = "body"
 
 
 def _zh_date(day: date) -> str:
@@ -119,57 +112,59 @@ def _labelled(label: str, text: str) -> str:
     return f"{label}{text}" if text else ""
 
 
-def _header(doc: NoticeDocument) -> list[_Line]:
+def _header(doc: NoticeDocument) -> list[NoticeLine]:
     applicant, masked = doc.applicant_name, doc.applicant_id_masked
     code = doc.service_item_code
     return [
-        _Line(*NOTICE_TITLES[doc.kind], "title"),
-        _Line(f"文书编号：{doc.notice_number}", f"Notice No.: {doc.notice_number}", "meta"),
-        _Line(f"办件编号：{doc.case_number}", f"Case No.: {doc.case_number}", "meta"),
-        _Line(
+        NoticeLine(*NOTICE_TITLES[doc.kind], "title"),
+        NoticeLine(f"文书编号：{doc.notice_number}", f"Notice No.: {doc.notice_number}", "meta"),
+        NoticeLine(f"办件编号：{doc.case_number}", f"Case No.: {doc.case_number}", "meta"),
+        NoticeLine(
             f"申请人：{applicant}（证件号码：{masked}）",
             f"Applicant: {applicant} (ID: {masked})",
             "meta",
         ),
-        _Line(
+        NoticeLine(
             f"申请事项：{code} {doc.service_item_name}",
             f"Service item: {code} {doc.service_item_name_en}",
             "meta",
         ),
-        _Line(f"办理大厅：{doc.hall_name}", f"Service hall: {doc.hall_name}", "meta"),
-        _Line(f"大厅地址：{doc.hall_address}", f"Address: {doc.hall_address}", "meta"),
-        _Line(f"{applicant}：", f"To {applicant}:", "greeting"),
+        NoticeLine(f"办理大厅：{doc.hall_name}", f"Service hall: {doc.hall_name}", "meta"),
+        NoticeLine(f"大厅地址：{doc.hall_address}", f"Address: {doc.hall_address}", "meta"),
+        NoticeLine(f"{applicant}：", f"To {applicant}:", "greeting"),
     ]
 
 
-def _item_lines(number: int, item: NoticeItem) -> list[_Line]:
-    lines = [_Line(f"{number}. {item.material_name}", item.material_name_en, "item")]
+def _item_lines(number: int, item: NoticeItem) -> list[NoticeLine]:
+    lines = [NoticeLine(f"{number}. {item.material_name}", item.material_name_en, "item")]
     if item.what_is_needed or item.what_is_needed_en:
         zh = _labelled("要求：", item.what_is_needed)
-        lines.append(_Line(zh, _labelled("What is needed: ", item.what_is_needed_en), "detail"))
+        lines.append(
+            NoticeLine(zh, _labelled("What is needed: ", item.what_is_needed_en), "detail")
+        )
     if item.reason or item.reason_en:
         zh = _labelled("原因：", item.reason)
-        lines.append(_Line(zh, _labelled("Reason: ", item.reason_en), "detail"))
+        lines.append(NoticeLine(zh, _labelled("Reason: ", item.reason_en), "detail"))
     if item.due_on is not None:
         zh, en = f"提交期限：{_zh_date(item.due_on)}前", f"Due by: {_en_date(item.due_on)}"
-        lines.append(_Line(zh, en, "detail"))
+        lines.append(NoticeLine(zh, en, "detail"))
     return lines
 
 
-def _items(doc: NoticeDocument, heading_zh: str, heading_en: str) -> list[_Line]:
+def _items(doc: NoticeDocument, heading_zh: str, heading_en: str) -> list[NoticeLine]:
     if not doc.items:
         return []
-    lines = [_Line(heading_zh, heading_en, "heading")]
+    lines = [NoticeLine(heading_zh, heading_en, "heading")]
     for number, item in enumerate(doc.items, start=1):
         lines.extend(_item_lines(number, item))
     return lines
 
 
-def _deadline(doc: NoticeDocument) -> list[_Line]:
+def _deadline(doc: NoticeDocument) -> list[NoticeLine]:
     if doc.deadline is None:
         return []
     return [
-        _Line(
+        NoticeLine(
             f"承诺办结时限：{_zh_date(doc.deadline)}前办结（按工作日计算，法定节假日不计入）。",
             f"Promised completion date: on or before {_en_date(doc.deadline)} "
             "(counted in working days; public holidays excluded).",
@@ -177,23 +172,23 @@ def _deadline(doc: NoticeDocument) -> list[_Line]:
     ]
 
 
-def _footer(doc: NoticeDocument) -> list[_Line]:
+def _footer(doc: NoticeDocument) -> list[NoticeLine]:
     issued = doc.issued_on
     return [
-        _Line(f"窗口人员：{doc.clerk_name}", f"Clerk: {doc.clerk_name}", "footer"),
-        _Line(f"{doc.hall_name}（盖章）", "(official seal)", "footer"),
-        _Line(f"签发日期：{_zh_date(issued)}", f"Issued on: {_en_date(issued)}", "footer"),
+        NoticeLine(f"窗口人员：{doc.clerk_name}", f"Clerk: {doc.clerk_name}", "footer"),
+        NoticeLine(f"{doc.hall_name}（盖章）", "(official seal)", "footer"),
+        NoticeLine(f"签发日期：{_zh_date(issued)}", f"Issued on: {_en_date(issued)}", "footer"),
     ]
 
 
-def _accept(doc: NoticeDocument) -> list[_Line]:
-    decision = _Line(
+def _accept(doc: NoticeDocument) -> list[NoticeLine]:
+    decision = NoticeLine(
         f"您申请办理的“{doc.service_item_name}”事项，经审查，申请材料齐全、符合法定形式，"
         "本机关决定予以受理。",
         f"Your application for “{doc.service_item_name_en}” has been examined. The materials "
         "are complete and in the statutory form, and the application is accepted.",
     )
-    closing = _Line(
+    closing = NoticeLine(
         "您可凭本通知书和办件编号查询办理进度。如需补正材料，补正期间不计入承诺办结时限。",
         "You can follow your case with this notice and its case number. If supplementary "
         "materials are requested, the time they take is not counted toward the time limit.",
@@ -206,8 +201,8 @@ def _accept(doc: NoticeDocument) -> list[_Line]:
     ]
 
 
-def _supplement(doc: NoticeDocument) -> list[_Line]:
-    finding = _Line(
+def _supplement(doc: NoticeDocument) -> list[NoticeLine]:
+    finding = NoticeLine(
         f"您申请办理的“{doc.service_item_name}”事项，申请材料不齐全或者不符合法定形式。"
         "根据《中华人民共和国行政许可法》第三十二条的规定，现将需要补正的全部内容一次性告知如下：",
         f"The materials for your application for “{doc.service_item_name_en}” are incomplete "
@@ -215,7 +210,7 @@ def _supplement(doc: NoticeDocument) -> list[_Line]:
         "the People's Republic of China, this notice lists, at once and in full, everything "
         "that must be supplemented:",
     )
-    closing = _Line(
+    closing = NoticeLine(
         "本告知书已列明全部需补正内容。请补齐上述材料后到本大厅或者通过网上办事平台提交；"
         "补正期间不计入承诺办结时限。",
         "This notice lists everything that must be supplemented. Please supply all of the "
@@ -225,8 +220,8 @@ def _supplement(doc: NoticeDocument) -> list[_Line]:
     return [finding, *_items(doc, "需补正的材料", "Materials to supplement"), closing]
 
 
-def _owed(doc: NoticeDocument) -> list[_Line]:
-    decision = _Line(
+def _owed(doc: NoticeDocument) -> list[NoticeLine]:
+    decision = NoticeLine(
         f"您申请办理的“{doc.service_item_name}”事项，主要申请材料齐全、符合法定形式，"
         "下列材料暂缺。根据容缺受理制度，本机关先行受理，请您在各项材料注明的期限前补交。",
         f"The main materials for your application for “{doc.service_item_name_en}” are "
@@ -234,7 +229,7 @@ def _owed(doc: NoticeDocument) -> list[_Line]:
         "accept-with-materials-owed scheme your application is accepted now; please supply "
         "each material by the date shown.",
     )
-    pledge = _Line(
+    pledge = NoticeLine(
         "本人已知晓上述容缺材料及补交期限，承诺在期限内补齐，并对所提交全部材料的真实性、"
         "合法性负责。逾期未补交或者补交材料与承诺不符的，本人愿意承担相应法律责任，"
         "本机关可以依法终止办理或者撤销已作出的决定。",
@@ -244,7 +239,7 @@ def _owed(doc: NoticeDocument) -> list[_Line]:
         "legal consequences, and the authority may lawfully stop processing the case or revoke "
         "the decision made.",
     )
-    signature = _Line(
+    signature = NoticeLine(
         "申请人（签字）：________________　　日期：______年____月____日",
         "Applicant's signature: ________________    Date: ______________",
         "signature",
@@ -253,20 +248,20 @@ def _owed(doc: NoticeDocument) -> list[_Line]:
         decision,
         *_items(doc, "容缺材料（待补交）", "Materials owed"),
         *_deadline(doc),
-        _Line("申请人承诺", "Applicant's pledge", "heading"),
+        NoticeLine("申请人承诺", "Applicant's pledge", "heading"),
         pledge,
         signature,
     ]
 
 
-def _reject(doc: NoticeDocument) -> list[_Line]:
-    decision = _Line(
+def _reject(doc: NoticeDocument) -> list[NoticeLine]:
+    decision = NoticeLine(
         f"您申请办理的“{doc.service_item_name}”事项，经审查，本机关决定不予受理/不予许可，"
         "理由如下：",
         f"Your application for “{doc.service_item_name_en}” has been examined, and the "
         "authority has decided to reject it for the following reasons:",
     )
-    rights = _Line(
+    rights = NoticeLine(
         "如对本决定不服，您可以依法申请行政复议或者提起行政诉讼：自收到本决定书之日起"
         "六十日内申请行政复议，或者自收到本决定书之日起六个月内向人民法院提起行政诉讼。",
         "If you disagree with this decision, you have the right to apply for administrative "
@@ -275,19 +270,19 @@ def _reject(doc: NoticeDocument) -> list[_Line]:
     )
     return [
         decision,
-        _Line(doc.reason_text, ""),
+        NoticeLine(doc.reason_text, ""),
         *_items(doc, "相关材料", "Materials concerned"),
-        _Line("权利告知", "Your rights", "heading"),
+        NoticeLine("权利告知", "Your rights", "heading"),
         rights,
     ]
 
 
-def _approve(doc: NoticeDocument) -> list[_Line]:
-    decision = _Line(
+def _approve(doc: NoticeDocument) -> list[NoticeLine]:
+    decision = NoticeLine(
         f"您申请办理的“{doc.service_item_name}”事项已办理完结，本机关决定准予许可。",
         f"Your application for “{doc.service_item_name_en}” has been completed and granted.",
     )
-    collect = _Line(
+    collect = NoticeLine(
         f"请凭本通知书和有效身份证件到{doc.hall_name}（{doc.hall_address}）领取办理结果。"
         "欢迎您对本次服务作出评价。",
         f"Please collect the result at {doc.hall_name} ({doc.hall_address}) with this notice "
@@ -297,7 +292,7 @@ def _approve(doc: NoticeDocument) -> list[_Line]:
     return [decision, *items, collect]
 
 
-_SECTIONS: Final[Mapping[NoticeKind, Callable[[NoticeDocument], list[_Line]]]] = {
+_SECTIONS: Final[Mapping[NoticeKind, Callable[[NoticeDocument], list[NoticeLine]]]] = {
     "accept": _accept,
     "supplement": _supplement,
     "owed": _owed,
@@ -306,11 +301,11 @@ _SECTIONS: Final[Mapping[NoticeKind, Callable[[NoticeDocument], list[_Line]]]] =
 }
 
 
-def _notice_lines(doc: NoticeDocument) -> list[_Line]:
+def notice_lines(doc: NoticeDocument) -> list[NoticeLine]:
     return [*_header(doc), *_SECTIONS[doc.kind](doc), *_footer(doc)]
 
 
-def _gap_before(previous: _Line | None, line: _Line) -> bool:
+def gap_before(previous: NoticeLine | None, line: NoticeLine) -> bool:
     """Whether a blank line (or its PDF equivalent) separates `line` from the one before."""
     if previous is None or previous.style in ("heading", "greeting"):
         return False
@@ -323,13 +318,13 @@ def _gap_before(previous: _Line | None, line: _Line) -> bool:
 
 # --- plain text ---------------------------------------------------------------------------------
 
-_TEXT_INDENT: Final[Mapping[_Style, tuple[str, str]]] = {
+_TEXT_INDENT: Final[Mapping[LineStyle, tuple[str, str]]] = {
     "item": ("", "   "),
     "detail": ("   ",) * 2,
 }
 
 
-def _text_block(line: _Line) -> list[str]:
+def _text_block(line: NoticeLine) -> list[str]:
     zh_indent, en_indent = _TEXT_INDENT.get(line.style, ("", ""))
     rows = [zh_indent + line.zh] if line.zh else []
     if line.en:
@@ -342,239 +337,10 @@ def _text_block(line: _Line) -> list[str]:
 def render_notice_text(doc: NoticeDocument) -> str:
     """The notice as plain text: each line in Chinese, then in English."""
     rows: list[str] = []
-    previous: _Line | None = None
-    for line in _notice_lines(doc):
-        if _gap_before(previous, line):
+    previous: NoticeLine | None = None
+    for line in notice_lines(doc):
+        if gap_before(previous, line):
             rows.append("")
         rows.extend(_text_block(line))
         previous = line
     return "\n".join(rows) + "\n"
-
-
-# --- PDF ----------------------------------------------------------------------------------------
-
-PAGE_WIDTH, PAGE_HEIGHT = A4
-MARGIN: Final = 56.0
-CONTENT_WIDTH: Final = PAGE_WIDTH - 2 * MARGIN
-CONTENT_TOP: Final = PAGE_HEIGHT - 64.0
-CONTENT_BOTTOM: Final = 56.0
-LEADING: Final = 1.45
-MUTED_GRAY: Final = 0.35
-
-
-@dataclass(frozen=True)
-class _PdfStyle:
-    size: float
-    en_size: float
-    indent: float = 0.0
-    en_indent: float = 0.0
-    gap: float = 8.0
-    centred: bool = False
-
-
-_PDF_STYLES: Final[Mapping[_Style, _PdfStyle]] = {
-    "title": _PdfStyle(18, 12, centred=True),
-    "meta": _PdfStyle(10, 8.5, gap=14),
-    "heading": _PdfStyle(12, 10, gap=12),
-    "greeting": _PdfStyle(10.5, 9, gap=14),
-    "body": _PdfStyle(10.5, 9),
-    "item": _PdfStyle(10.5, 9, en_indent=16, gap=4),
-    "detail": _PdfStyle(10, 8.5, indent=16, en_indent=16),
-    "signature": _PdfStyle(10.5, 9, gap=24),
-    "footer": _PdfStyle(10.5, 9, gap=18),
-}
-
-
-@dataclass(frozen=True)
-class _Row:
-    """One laid-out line of text; `y` is its baseline once placed on a page."""
-
-    text: str
-    size: float
-    x: float
-    muted: bool
-    centred: bool
-    space_before: float = 0.0
-    y: float = 0.0
-
-    @property
-    def height(self) -> float:
-        return self.size * LEADING
-
-
-@cache
-def _font() -> str:
-    """Registers STSong-Light (once, on first use) and returns its name."""
-    pdfmetrics.registerFont(UnicodeCIDFont(FONT_NAME))
-    return FONT_NAME
-
-
-_TOKEN: Final = re.compile(r"[!-~]+|\s+|.")
-_NO_LINE_START: Final = frozenset("，。、；：？！）》」』”’】〉…,.;:?!)%")
-_NO_LINE_END: Final = frozenset("（《「『“‘【〈(")
-
-
-def _tokens(paragraph: str) -> list[str]:
-    """Unbreakable pieces: ASCII words, runs of spaces, single CJK characters with their
-    punctuation kept on the same line (no line starts with '，' or ends with '（')."""
-    tokens: list[str] = []
-    for token in _TOKEN.findall(paragraph):
-        glue = token[0] in _NO_LINE_START or bool(tokens and tokens[-1][-1] in _NO_LINE_END)
-        if tokens and glue and not tokens[-1].isspace() and not token.isspace():
-            tokens[-1] += token
-        else:
-            tokens.append(token)
-    return tokens
-
-
-def _width(text: str, size: float) -> float:
-    return float(pdfmetrics.stringWidth(text, _font(), size))
-
-
-def _longest_prefix(text: str, size: float, width: float) -> str:
-    end = 1
-    while end < len(text) and _width(text[: end + 1], size) <= width:
-        end += 1
-    return text[:end]
-
-
-def _wrap_paragraph(paragraph: str, size: float, width: float) -> list[str]:
-    lines: list[str] = []
-    current = ""
-    for token in _tokens(paragraph):
-        if _width(current + token, size) <= width:
-            current += token
-            continue
-        if current.strip():
-            lines.append(current.rstrip())
-        current = "" if token.isspace() else token
-        while _width(current, size) > width:
-            head = _longest_prefix(current, size, width)
-            lines.append(head)
-            current = current[len(head) :]
-    if current.strip() or not lines:
-        lines.append(current.rstrip())
-    return lines
-
-
-def wrap_text(text: str, size: float, width: float) -> list[str]:
-    """Splits `text` into lines no wider than `width` points in STSong-Light at `size`.
-
-    Chinese has no spaces, so a line may break between any two CJK characters; ASCII words
-    break only at spaces (or by character when a word alone is wider than the line).
-    """
-    return [
-        line
-        for paragraph in text.splitlines() or [""]
-        for line in _wrap_paragraph(paragraph, size, width)
-    ]
-
-
-def _rows(line: _Line, gap: bool) -> list[_Row]:
-    style = _PDF_STYLES[line.style]
-    rows: list[_Row] = []
-    parts = (
-        (line.zh, style.size, style.indent, False),
-        (line.en, style.en_size, style.en_indent, True),
-    )
-    for text, size, indent, muted in parts:
-        if not text:
-            continue
-        for piece in wrap_text(text, size, CONTENT_WIDTH - indent):
-            space = style.gap if gap and not rows else 0.0
-            rows.append(_Row(piece, size, MARGIN + indent, muted, style.centred, space))
-    return rows
-
-
-def _blocks(lines: list[_Line]) -> list[list[_Row]]:
-    """Rows grouped into blocks that stay on one page; a heading stays with what follows it."""
-    blocks: list[list[_Row]] = []
-    previous: _Line | None = None
-    for line in lines:
-        rows = _rows(line, _gap_before(previous, line))
-        if previous is not None and previous.style == "heading":
-            blocks[-1].extend(rows)
-        else:
-            blocks.append(rows)
-        previous = line
-    return blocks
-
-
-class _Pager:
-    """Places blocks of rows top to bottom, starting a new page when a block does not fit."""
-
-    def __init__(self) -> None:
-        self.pages: list[list[_Row]] = [[]]
-        self.y = CONTENT_TOP
-
-    def _new_page(self) -> None:
-        self.pages.append([])
-        self.y = CONTENT_TOP
-
-    def place(self, block: list[_Row]) -> None:
-        height = sum(row.space_before + row.height for row in block)
-        if self.pages[-1] and self.y - height < CONTENT_BOTTOM:
-            self._new_page()
-        for row in block:
-            if self.pages[-1] and self.y - row.space_before - row.height < CONTENT_BOTTOM:
-                self._new_page()
-            space = row.space_before if self.pages[-1] else 0.0
-            self.y -= space + row.height
-            self.pages[-1].append(replace(row, y=self.y))
-
-
-def _paginate(doc: NoticeDocument) -> list[list[_Row]]:
-    pager = _Pager()
-    for block in _blocks(_notice_lines(doc)):
-        pager.place(block)
-    return pager.pages
-
-
-def _draw_row(pdf: Canvas, row: _Row) -> None:
-    pdf.setFont(_font(), row.size)
-    pdf.setFillGray(MUTED_GRAY if row.muted else 0.0)
-    if row.centred:
-        pdf.drawCentredString(PAGE_WIDTH / 2, row.y, row.text)
-    else:
-        pdf.drawString(row.x, row.y, row.text)
-
-
-def _draw_running_header(pdf: Canvas, doc: NoticeDocument) -> None:
-    title_zh, title_en = NOTICE_TITLES[doc.kind]
-    pdf.setFont(_font(), 8)
-    pdf.setFillGray(MUTED_GRAY)
-    pdf.drawString(MARGIN, PAGE_HEIGHT - 40, f"{title_zh} {title_en}")
-    pdf.drawRightString(
-        PAGE_WIDTH - MARGIN, PAGE_HEIGHT - 40, f"办件编号 Case No. {doc.case_number}"
-    )
-    pdf.setStrokeGray(MUTED_GRAY)
-    pdf.setLineWidth(0.5)
-    pdf.line(MARGIN, PAGE_HEIGHT - 46, PAGE_WIDTH - MARGIN, PAGE_HEIGHT - 46)
-
-
-def _draw_page_number(pdf: Canvas, doc: NoticeDocument, number: int, total: int) -> None:
-    pdf.setFont(_font(), 8)
-    pdf.setFillGray(MUTED_GRAY)
-    pdf.drawString(MARGIN, 30, doc.notice_number)
-    label = f"第 {number} 页 / 共 {total} 页  Page {number} of {total}"
-    pdf.drawRightString(PAGE_WIDTH - MARGIN, 30, label)
-
-
-def render_notice_pdf(doc: NoticeDocument) -> bytes:
-    """The notice as an A4 PDF: wrapped bilingual lines, as many pages as needed, numbered."""
-    pages = _paginate(doc)
-    buffer = io.BytesIO()
-    pdf = Canvas(buffer, pagesize=A4, invariant=True)
-    pdf.setTitle(f"{NOTICE_TITLES[doc.kind][0]} {doc.notice_number}")
-    pdf.setAuthor(doc.hall_name)
-    pdf.setSubject(doc.case_number)
-    pdf.setCreator("Service Workbench")
-    for number, rows in enumerate(pages, start=1):
-        if number > 1:
-            _draw_running_header(pdf, doc)
-        for row in rows:
-            _draw_row(pdf, row)
-        _draw_page_number(pdf, doc, number, len(pages))
-        pdf.showPage()
-    pdf.save()
-    return buffer.getvalue()

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Body, Path
 
 from api_client.models import Case, Window
 from api_client.models.board import Board, CaseReassign, WindowClose
-from backend.board.supervision import board_snapshot, close_window, open_window, reassign_case
+from backend.board.snapshot import board_snapshot
+from backend.board.supervision import close_window, open_window, reassign_case
 from backend.routes.common import Idempotent, State, Supervisor
 from backend.routes.idempotency import Outcome
 from backend.routes.versioned import VersionedWrite
