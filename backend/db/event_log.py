@@ -1,4 +1,5 @@
-"""Provides the event log: appending hash-chained events and verifying the chain.
+"""Provides the event log's write side: appending hash-chained events (verifying them:
+`backend.events.chain`).
 
 Each change appends its event in the same transaction as the change. Every row carries the hash
 of the row before it, so altering, removing or inserting a row breaks the chain at that row. The
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from backend.db.prepared import Prepared, PreparedInsert
-from backend.db.schema import chain_head, events, halls, users
+from backend.db.schema import chain_head, events, users
 
 GENESIS_HASH = "0" * 64
 
@@ -58,13 +58,13 @@ def _canonical(row: dict[str, Any]) -> bytes:
         "subject_id": row["subject_id"],
         "actor_id": row["actor_id"],
         "actor": row["actor"],
-        "at": _iso(row["at"]),
+        "at": iso_text(row["at"]),
         "payload": row["payload"],
     }
     return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _iso(value: datetime | str) -> str:
+def iso_text(value: datetime | str) -> str:
     if isinstance(value, str):  # already canonical (a row read back from an audit export)
         return value
     return value.isoformat(timespec="microseconds").replace("+00:00", "Z")
@@ -141,72 +141,6 @@ def flush_events(conn: Connection) -> None:
         # Delivered at commit to every instance's listener; it only wakes streams (the rows
         # stay the truth), so the payload is just the sequence number.
         _NOTIFY.execute(conn, {"seq": str(seq)}).close()
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    """The result of walking the chain: how many rows, and the first broken one if any."""
-
-    rows: int
-    first_bad_seq: int | None
-    reason: str | None
-
-    @property
-    def intact(self) -> bool:
-        return self.first_bad_seq is None
-
-
-def iter_event_rows(conn: Connection, batch: int = 5000) -> Iterator[dict[str, Any]]:
-    last = 0
-    while True:
-        rows = conn.execute(
-            select(events).where(events.c.seq > last).order_by(events.c.seq).limit(batch)
-        ).mappings()
-        chunk = [dict(r) for r in rows]
-        if not chunk:
-            return
-        yield from chunk
-        last = chunk[-1]["seq"]
-
-
-def verify_rows(rows: Iterator[dict[str, Any]], head_hash: str | None = None) -> ChainReport:
-    """Walk rows in sequence order; name the first whose hash or link does not hold."""
-    prev_hash, expected_seq, count = GENESIS_HASH, 1, 0
-    for row in rows:
-        count += 1
-        if row["seq"] != expected_seq:
-            return ChainReport(count, int(row["seq"]), f"sequence gap: expected {expected_seq}")
-        if row["prev_hash"] != prev_hash:
-            return ChainReport(count, int(row["seq"]), "link to the previous row is broken")
-        if row_hash(prev_hash, row) != row["hash"]:
-            return ChainReport(count, int(row["seq"]), "row content does not match its hash")
-        prev_hash, expected_seq = row["hash"], expected_seq + 1
-    if head_hash is not None and head_hash != prev_hash:
-        return ChainReport(count, expected_seq, "rows at the end of the log are missing")
-    return ChainReport(count, None, None)
-
-
-def verify_chain(conn: Connection) -> ChainReport:
-    head = conn.execute(select(chain_head.c.hash).where(chain_head.c.id == 1)).scalar()
-    return verify_rows(iter_event_rows(conn), head)
-
-
-def event_to_wire(row: Any, hall_codes: dict[int, str]) -> dict[str, Any]:
-    return {
-        "seq": row.seq,
-        "hall": hall_codes.get(row.hall_id) if row.hall_id is not None else None,
-        "type": row.type,
-        "subject_type": row.subject_type,
-        "subject_id": row.subject_id,
-        "actor": row.actor,
-        "at": row.at,
-        "payload": json.loads(row.payload),
-        "hash": row.hash,
-    }
-
-
-def hall_codes(conn: Connection) -> dict[int, str]:
-    return {r.id: r.code for r in conn.execute(select(halls.c.id, halls.c.code))}
 
 
 def username_of(conn: Connection, user_id: int) -> str | None:

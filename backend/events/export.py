@@ -30,8 +30,9 @@ from typing import Any, Literal
 from sqlalchemy import Connection, and_, or_, select
 
 from api_client.identity import mask_phone, mask_resident_id
-from backend.db.event_log import GENESIS_HASH, _iso, row_hash, verify_chain
+from backend.db.event_log import GENESIS_HASH, iso_text, row_hash
 from backend.db.schema import applicants, cases, chain_head, events, service_items, tickets
+from backend.events.chain import verify_chain
 
 Format = Literal["jsonl", "csv"]
 FIELDS = (
@@ -160,7 +161,7 @@ def _export_row(row: dict[str, Any], masker: Masker) -> dict[str, Any]:
         "subject_id": row["subject_id"],
         "actor_id": row["actor_id"],
         "actor": row["actor"],
-        "at": _iso(row["at"]),
+        "at": iso_text(row["at"]),
         "payload": payload,
         "prev_hash": row["prev_hash"],
         "hash": row["hash"],

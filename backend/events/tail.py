@@ -27,9 +27,9 @@ from sqlalchemy import Connection, select
 from sse_starlette import ServerSentEvent
 
 from backend.db.engine import Database
-from backend.db.event_log import event_to_wire, hall_codes
 from backend.db.schema import chain_head, events
 from backend.events.notifier import EventNotifier
+from backend.events.wire import event_to_wire, hall_codes
 
 READ_BATCH = 500
 log = logging.getLogger(__name__)

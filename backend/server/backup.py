@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from backend.db.engine import Database
-from backend.db.event_log import ChainReport, verify_chain
+from backend.events.chain import ChainReport, verify_chain
 
 
 class BackupError(Exception):

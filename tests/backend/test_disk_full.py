@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from backend.db.engine import Database
-from backend.db.event_log import verify_chain
+from backend.events.chain import verify_chain
 from backend.server.embedded import EmbeddedServer
 from tests.conftest import Backend, key, seeded_settings
 

@@ -127,7 +127,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 def cmd_verify_chain(args: argparse.Namespace) -> int:
     from backend.db.engine import Database
-    from backend.db.event_log import verify_chain
+    from backend.events.chain import verify_chain
     from backend.runtime.settings import BackendSettings
 
     settings = _settings_with_a_database(args.database, "verify-chain")
