@@ -186,7 +186,7 @@ def main() -> None:
 def _one_run(rate: float, duration: float, mix: str, py_spy: str | None) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         url = Databases("sqlite", Path(tmp)).new(1, 1)
-        from backend.embedded import free_port
+        from backend.server.embedded import free_port
 
         port = free_port()
         server = start_server(url, port)

@@ -34,15 +34,15 @@ from sqlalchemy import Connection, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from backend.app import prepare_database
 from backend.db.engine import Database
+from backend.db.event_log import Actor
 from backend.db.provision import DEFAULT_ADMIN_URL, create_database, drop_database
-from backend.embedded import free_port
-from backend.event_log import Actor
-from backend.hall_file import load_demo_hall
-from backend.passwords import Passwords
-from backend.queue import call_next
-from backend.seed import DEMO_PASSWORD, add_waiting_tickets, hall_with_extra_clerks, load_hall
+from backend.hall.hall_file import load_demo_hall
+from backend.hall.seed import DEMO_PASSWORD, add_waiting_tickets, hall_with_extra_clerks, load_hall
+from backend.queue.calling import call_next
+from backend.runtime.passwords import Passwords
+from backend.server.app import prepare_database
+from backend.server.embedded import free_port
 from bench.loadgen import Results, percentile, post_until_empty
 
 ITEM = "MZ-001"

@@ -27,13 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api_client import Client, Mutation, RetryPolicy
 from api_client.models import Ticket, TicketActionRequest, TicketIssue
-from backend.app import prepare_database
 from backend.db.engine import Database
-from backend.embedded import free_port
-from backend.hall_file import load_demo_hall
-from backend.passwords import Passwords
-from backend.seed import DEMO_PASSWORD, load_hall
-from backend.settings import BackendSettings
+from backend.hall.hall_file import load_demo_hall
+from backend.hall.seed import DEMO_PASSWORD, load_hall
+from backend.runtime.passwords import Passwords
+from backend.runtime.settings import BackendSettings
+from backend.server.app import prepare_database
+from backend.server.embedded import free_port
 from workbench.outbox import Outbox
 
 ROOT = Path(__file__).resolve().parent.parent

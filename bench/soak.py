@@ -39,13 +39,13 @@ if str(ROOT) not in sys.path:
 
 from api_client import Client, Mutation  # noqa: E402
 from api_client.models import TicketIssue  # noqa: E402
-from backend.app import prepare_database  # noqa: E402
 from backend.db.engine import Database  # noqa: E402
 from backend.db.schema import events, tickets  # noqa: E402
-from backend.event_log import verify_chain  # noqa: E402
-from backend.hall_file import load_demo_hall  # noqa: E402
-from backend.passwords import Passwords  # noqa: E402
-from backend.seed import DEMO_PASSWORD, hall_with_extra_clerks, load_hall  # noqa: E402
+from backend.events.chain import verify_chain  # noqa: E402
+from backend.hall.hall_file import load_demo_hall  # noqa: E402
+from backend.hall.seed import DEMO_PASSWORD, hall_with_extra_clerks, load_hall  # noqa: E402
+from backend.runtime.passwords import Passwords  # noqa: E402
+from backend.server.app import prepare_database  # noqa: E402
 from tests.servers import ServerProcess  # noqa: E402
 from workbench.outbox import Backoff, EntryState, Outbox  # noqa: E402
 

@@ -36,7 +36,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from backend.embedded import free_port
+from backend.server.embedded import free_port
 from bench.claims import ADMIN_URL, Databases, cpu_seconds, login_all, start_server
 from bench.loadgen import percentile, read_response
 

@@ -182,7 +182,7 @@ def bench_key_to_ticket(samples: int, clerks: int = 200, interval: float = 1.0) 
     root = str(Path(__file__).resolve().parents[1])
     with tempfile.TemporaryDirectory() as tmp:
         url = Databases("sqlite", Path(tmp)).new(clerks + 1, 20_000)
-        from backend.embedded import free_port
+        from backend.server.embedded import free_port
 
         port = free_port()
         server = start_server(url, port)

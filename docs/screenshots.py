@@ -146,7 +146,7 @@ def main() -> None:
     parser.add_argument("--language", choices=("en", "zh"), default="en")
     args = parser.parse_args()
 
-    from backend.embedded import EmbeddedServer
+    from backend.server.embedded import EmbeddedServer
     from workbench.cli.demo import seed_demo_database
 
     args.out.mkdir(parents=True, exist_ok=True)

@@ -155,7 +155,7 @@ def _supplement_blocker(case: Case) -> str | None:
 
 
 def unavailable_decisions(case: Case, local: Mapping[str, str]) -> dict[str, str]:
-    """Decision → why the server would refuse it now, by the rules `backend/decisions.py`
+    """Decision → why the server would refuse it now, by the rules `backend/cases/decisions.py`
     applies to the case's status and checklist (`local`: marks not yet recorded). Decisions
     whose outcome is unsure are left available: the server has the last word."""
     status = t(f"status.case.{case.status}")

@@ -15,15 +15,15 @@ from typing import Any
 import httpx
 import pytest
 
-from backend.app import prepare_database
-from backend.clock import Clock
 from backend.db.engine import Database
 from backend.db.provision import DEFAULT_ADMIN_URL, create_database, drop_database
-from backend.embedded import EmbeddedServer
-from backend.hall_file import HallFile, load_demo_hall
-from backend.passwords import Passwords
-from backend.seed import DEMO_PASSWORD, load_hall
-from backend.settings import BackendSettings
+from backend.hall.hall_file import HallFile, load_demo_hall
+from backend.hall.seed import DEMO_PASSWORD, load_hall
+from backend.runtime.clock import Clock
+from backend.runtime.passwords import Passwords
+from backend.runtime.settings import BackendSettings
+from backend.server.app import prepare_database
+from backend.server.embedded import EmbeddedServer
 
 FAST_HASH = {"password_time_cost": 1, "password_memory_kib": 8 * 1024}
 _DATABASE_KIND = ["sqlite"]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from backend.hall_file import HallFile, load_demo_hall
-from backend.seed import hall_with_extra_clerks
+from backend.hall.hall_file import HallFile, load_demo_hall
+from backend.hall.seed import hall_with_extra_clerks
 
 
 def demo_hall_with_clerks(count: int, service_item: str = "MZ-001") -> HallFile:

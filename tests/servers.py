@@ -13,7 +13,7 @@ from types import TracebackType
 
 import httpx
 
-from backend.embedded import free_port
+from backend.server.embedded import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST_HASH_ENV = {"WORKBENCH_PASSWORD_TIME_COST": "1", "WORKBENCH_PASSWORD_MEMORY_KIB": "8192"}

@@ -30,7 +30,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, CursorResult, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from backend.event_log import begin_events, flush_events, pending_events
+from backend.db.event_log import begin_events, flush_events, pending_events
 from backend.problems import StorageUnavailable
 
 T = TypeVar("T")

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Body, Path
 from sqlalchemy import Connection
 
 from api_client.models import Alarm, AlarmList, AlarmRaise, PersonalData
-from backend.alarms import acknowledge_alarm, list_alarms, raise_alarm
-from backend.idempotency import Outcome
-from backend.personal_data import reveal
+from backend.auth.personal_data import reveal
+from backend.board.alarms import acknowledge_alarm, list_alarms, raise_alarm
 from backend.routes.common import Clerk, Idempotent, Staff, State, Supervisor
+from backend.routes.idempotency import Outcome
 
 router = APIRouter(prefix="/api/v1", tags=["alarms"])
 

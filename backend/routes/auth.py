@@ -10,10 +10,10 @@ from fastapi import APIRouter, Response
 from sqlalchemy import Connection, insert, select, update
 
 from api_client.models import LoginRequest, LoginResponse, Me
-from backend.auth import Principal, new_token, revoke_session, token_digest
-from backend.catalogue import window_by_code
+from backend.auth.sessions import Principal, new_token, revoke_session, token_digest
+from backend.db.event_log import Actor, append_event
 from backend.db.schema import halls, sessions, users, windows
-from backend.event_log import Actor, append_event
+from backend.hall.catalogue import window_by_code
 from backend.problems import AccountLocked, InvalidCredentials, InvalidInput, WindowTaken
 from backend.routes.common import AnyUser, State
 

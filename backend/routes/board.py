@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path
-from sqlalchemy import Connection
 
 from api_client.models import Case, Window
 from api_client.models.board import Board, CaseReassign, WindowClose
-from backend.board import board_snapshot, close_window, open_window, reassign_case
-from backend.idempotency import Outcome
-from backend.routes.common import Idempotent, IfMatch, State, Supervisor, parse_if_match
+from backend.board.snapshot import board_snapshot
+from backend.board.supervision import close_window, open_window, reassign_case
+from backend.routes.common import Idempotent, State, Supervisor
+from backend.routes.idempotency import Outcome
+from backend.routes.versioned import VersionedWrite
 
 router = APIRouter(prefix="/api/v1", tags=["board"])
 
@@ -68,13 +69,11 @@ async def reassign(
     case: Id,
     body: CaseReassign,
     principal: Supervisor,
-    idem: Idempotent,
-    if_match: IfMatch = None,
+    write: VersionedWrite,
 ) -> Any:
-    version = parse_if_match(if_match)
-
-    def handler(conn: Connection, now: Any) -> Outcome:
-        result = reassign_case(conn, principal, case, body.assignee, body.note, version, now)
-        return Outcome(200, result, {"ETag": f'"{result["version"]}"'})
-
-    return await idem.run(handler)
+    return await write.run(
+        lambda conn, now, version: reassign_case(
+            conn, principal, case, body.assignee, body.note, version, now
+        ),
+        version_of=lambda result: result["version"],
+    )

@@ -11,37 +11,18 @@ from sqlalchemy import Connection
 from api_client.identity import ResidentId
 from api_client.models import Case, CaseIntake, CaseList, MaterialVerification
 from api_client.models.cases import CaseStatus, Channel, ClockStatus
-from backend.cases import (
-    CaseFilter,
-    case_hall,
-    case_row,
-    claim_next_case,
-    decode_cursor_data,
-    encode_cursor,
-    hall_day_of,
-    intake_case,
-    list_cases,
-    load_case,
-    lock_case,
-)
-from backend.idempotency import Outcome
+from backend.cases.intake import intake_case
+from backend.cases.listing import CaseFilter, claim_next_case, list_cases
+from backend.cases.records import case_hall, case_row, load_case, lock_case
+from backend.cases.time_limits import hall_day_of
+from backend.cases.verification import record_verification
+from backend.db.paging import decode_cursor_data, encode_cursor
 from backend.problems import PreconditionFailed, PreconditionRequired
-from backend.routes.common import (
-    ClerkChange,
-    Idempotent,
-    IfMatch,
-    Portal,
-    Staff,
-    State,
-    parse_if_match,
-)
-from backend.verification import record_verification
+from backend.routes.common import ClerkChange, Idempotent, Portal, Staff, State
+from backend.routes.idempotency import Outcome
+from backend.routes.versioned import VersionedWrite, etag
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
-
-
-def _etag(case: dict[str, Any]) -> dict[str, str]:
-    return {"ETag": f'"{case["version"]}"'}
 
 
 @router.post(
@@ -56,7 +37,7 @@ async def create_case(body: CaseIntake, principal: Portal, idem: Idempotent) -> 
         case = intake_case(
             conn, hall_id=principal.hall_id, intake=body, now=now, actor=principal.actor
         )
-        return Outcome(201, case, _etag(case))
+        return Outcome(201, case, etag(case["version"]))
 
     return await idem.run(handler)
 
@@ -126,7 +107,7 @@ async def claim_next(idem: ClerkChange) -> Any:
             now=now,
             actor=principal.actor,
         )
-        return Outcome(204) if case is None else Outcome(200, case, _etag(case))
+        return Outcome(204) if case is None else Outcome(200, case, etag(case["version"]))
 
     return await idem.run(handler)
 
@@ -175,13 +156,9 @@ async def verify_material(
     material: MaterialCode,
     body: MaterialVerification,
     principal: Staff,
-    idem: Idempotent,
-    if_match: IfMatch = None,
+    write: VersionedWrite,
 ) -> Any:
-    version = parse_if_match(if_match)
-
-    def handler(conn: Connection, now: Any) -> Outcome:
-        principal.require_hall(case_hall(conn, case))
+    def change(conn: Connection, now: Any, version: int | None) -> dict[str, Any]:
         row = require_version(conn, case, version, now)
         record_verification(
             conn,
@@ -193,7 +170,11 @@ async def verify_material(
             now=now,
             today=hall_day_of(conn, row.hall_id, now).today,
         )
-        updated = load_case(conn, case, now=now)
-        return Outcome(200, updated, _etag(updated))
+        return load_case(conn, case, now=now)
 
-    return await idem.run(handler)
+    return await write.run(
+        change,
+        principal=principal,
+        hall_of=lambda conn: case_hall(conn, case),
+        version_of=lambda updated: updated["version"],
+    )

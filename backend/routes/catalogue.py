@@ -11,13 +11,13 @@ from sqlalchemy import Connection, update
 
 from api_client.models import ServiceItemList, Window, WindowList
 from api_client.models.common import RequestModel
-from backend.auth import Principal
-from backend.catalogue import list_service_items, list_windows, window_by_code
+from backend.auth.sessions import Principal
+from backend.db.event_log import append_event
 from backend.db.schema import windows
-from backend.event_log import append_event
-from backend.idempotency import Outcome
+from backend.hall.catalogue import list_service_items, list_windows, window_by_code
 from backend.problems import Forbidden, InvalidTransition
 from backend.routes.common import AnyUser, Idempotent, Staff, State
+from backend.routes.idempotency import Outcome
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue"])
 

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from backend.auth import Principal, current_principal, require_roles
-from backend.idempotency import IdempotentRequest, idempotent_request
+from backend.auth.sessions import Principal, current_principal, require_roles
 from backend.problems import InvalidInput
-from backend.state import AppState, app_state
+from backend.routes.idempotency import IdempotentRequest, idempotent_request
+from backend.runtime.state import AppState, app_state
 
 State = Annotated[AppState, Depends(app_state)]
 AnyUser = Annotated[Principal, Depends(current_principal)]

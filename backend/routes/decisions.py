@@ -9,12 +9,12 @@ from fastapi import APIRouter, Body, Header, Path, Response
 from sqlalchemy import Connection
 
 from api_client.models import DecisionRequest, DecisionResult
-from backend.case_notices import load_notice, render
-from backend.cases import case_hall
-from backend.decisions import apply_decision
-from backend.idempotency import Outcome
+from backend.cases.case_notices import load_notice, render
+from backend.cases.decisions import apply_decision
+from backend.cases.records import case_hall
 from backend.problems import ApiProblem, NotFound
-from backend.routes.common import Idempotent, IfMatch, Staff, State, parse_if_match
+from backend.routes.common import Staff, State
+from backend.routes.versioned import VersionedWrite
 
 router = APIRouter(prefix="/api/v1", tags=["decisions"])
 
@@ -38,19 +38,17 @@ async def decide(
     case: CaseId,
     body: Annotated[DecisionRequest, Body()],
     principal: Staff,
-    idem: Idempotent,
-    if_match: IfMatch = None,
+    write: VersionedWrite,
 ) -> Any:
-    version = parse_if_match(if_match)
-
-    def handler(conn: Connection, now: Any) -> Outcome:
-        principal.require_hall(case_hall(conn, case))
-        result = apply_decision(
+    return await write.run(
+        lambda conn, now, version: apply_decision(
             conn, case_id=case, body=body, principal=principal, if_match=version, now=now
-        )
-        return Outcome(201, result, {"ETag": f'"{result["case"]["version"]}"'})
-
-    return await idem.run(handler)
+        ),
+        status=201,
+        principal=principal,
+        hall_of=lambda conn: case_hall(conn, case),
+        version_of=lambda result: result["case"]["version"],
+    )
 
 
 def choose_format(suffix: str | None, accept: str | None) -> str:

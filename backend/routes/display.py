@@ -17,9 +17,9 @@ from sqlalchemy import Connection
 from sse_starlette import EventSourceResponse
 
 from api_client.models import DisplayBoard
-from backend.auth import Principal, require_roles
-from backend.display import display_board, display_events, display_hall
-from backend.event_tail import TailEvent, event_frame
+from backend.auth.sessions import Principal, require_roles
+from backend.board.display import display_board, display_events, display_hall
+from backend.events.tail import TailEvent, event_frame
 from backend.routes.common import State
 from backend.routes.events import BATCH, _start, event_source
 

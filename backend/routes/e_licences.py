@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query
 from sqlalchemy import Connection
 
 from api_client.models import ELicenceList
-from backend.cases import hall_day_of
-from backend.e_licences import licences_of_holder
+from backend.cases.e_licences import licences_of_holder
+from backend.cases.time_limits import hall_day_of
 from backend.routes.common import Staff, State
 
 router = APIRouter(prefix="/api/v1", tags=["e-licences"])

@@ -18,12 +18,12 @@ from fastapi import APIRouter, Header, Query, Request
 from sqlalchemy import Connection, select
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from backend.auth import Principal, session_still_valid
+from backend.auth.sessions import Principal, session_still_valid
 from backend.db.schema import events
-from backend.event_tail import EventTail, TailEvent, encoded_events, newest_seq
+from backend.events.tail import EventTail, TailEvent, encoded_events, newest_seq
 from backend.problems import InvalidInput
 from backend.routes.common import Staff, State, is_small_number
-from backend.state import AppState
+from backend.runtime.state import AppState
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 

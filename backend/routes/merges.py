@@ -20,28 +20,16 @@ from api_client.models import (
     MergeResult,
     UnmergeRequest,
 )
-from backend.cases import case_hall
-from backend.idempotency import Outcome
-from backend.merges import (
-    candidates_for_case,
-    candidates_for_ticket,
-    load_merge,
-    merge_cases,
-    merge_hall,
-    merges_of_case,
-    open_hall_case,
-    preview,
-    unmerge,
-)
-from backend.routes.common import (
-    Clerk,
-    Idempotent,
-    IfMatch,
-    Staff,
-    State,
-    Supervisor,
-    parse_if_match,
-)
+from backend.cases.hall_intake import open_hall_case
+from backend.cases.records import case_hall
+from backend.merges.candidates import candidates_for_case, candidates_for_ticket
+from backend.merges.merge import merge_cases
+from backend.merges.plan import preview
+from backend.merges.record import load_merge, merge_hall, merges_of_case
+from backend.merges.unmerge import unmerge
+from backend.routes.common import Clerk, Idempotent, Staff, State, Supervisor
+from backend.routes.idempotency import Outcome
+from backend.routes.versioned import VersionedWrite, etag
 
 router = APIRouter(prefix="/api/v1", tags=["merges"])
 
@@ -58,7 +46,7 @@ Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 async def open_case(ticket: Id, body: HallCaseOpen, principal: Clerk, idem: Idempotent) -> Any:
     def handler(conn: Connection, now: Any) -> Outcome:
         case = open_hall_case(conn, principal=principal, ticket_id=ticket, body=body, now=now)
-        return Outcome(201, Case.model_validate(case), {"ETag": f'"{case["version"]}"'})
+        return Outcome(201, Case.model_validate(case), etag(case["version"]))
 
     return await idem.run(handler)
 
@@ -118,23 +106,19 @@ async def merge(
     case: Id,
     body: MergeRequest,
     principal: Staff,
-    idem: Idempotent,
-    if_match: IfMatch = None,
+    write: VersionedWrite,
 ) -> Any:
-    version = parse_if_match(if_match)
-
-    def handler(conn: Connection, now: Any) -> Outcome:
-        principal.require_hall(case_hall(conn, case))
-        result = merge_cases(
+    return await write.run(
+        lambda conn, now, version: merge_cases(
             conn, principal=principal, case_id=case, body=body, if_match=version, now=now
-        )
-        headers = {
-            "ETag": f'"{result["survivor"]["version"]}"',
-            "Location": f"/api/v1/merges/{result['merge']['id']}",
-        }
-        return Outcome(201, MergeResult.model_validate(result), headers)
-
-    return await idem.run(handler)
+        ),
+        status=201,
+        principal=principal,
+        hall_of=lambda conn: case_hall(conn, case),
+        version_of=lambda result: result["survivor"]["version"],
+        body_of=MergeResult.model_validate,
+        headers_of=lambda result: {"Location": f"/api/v1/merges/{result['merge']['id']}"},
+    )
 
 
 @router.get(
@@ -185,7 +169,6 @@ async def unmerge_cases(
 
     def handler(conn: Connection, now: Any) -> Outcome:
         result = unmerge(conn, principal=principal, merge_id=merge, note=note, now=now)
-        etag = {"ETag": f'"{result["survivor"]["version"]}"'}
-        return Outcome(200, MergeResult.model_validate(result), etag)
+        return Outcome(200, MergeResult.model_validate(result), etag(result["survivor"]["version"]))
 
     return await idem.run(handler)

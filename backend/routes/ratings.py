@@ -9,11 +9,17 @@ from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy import Connection
 
 from api_client.models import FollowUpResponseBody, Rating, RatingList, RatingSubmission
-from backend.auth import Principal, require_roles
-from backend.cases import encode_cursor
-from backend.idempotency import Outcome
-from backend.ratings import list_ratings, load_rating, rating_hall, respond, submit_rating
+from backend.auth.sessions import Principal, require_roles
+from backend.db.paging import encode_cursor
+from backend.ratings.evaluations import (
+    list_ratings,
+    load_rating,
+    rating_hall,
+    respond,
+    submit_rating,
+)
 from backend.routes.common import Idempotent, Staff, State
+from backend.routes.idempotency import Outcome
 
 router = APIRouter(prefix="/api/v1", tags=["ratings"])
 

@@ -12,30 +12,22 @@ from sqlalchemy import Connection
 
 from api_client.models import Ticket, TicketActionRequest, TicketIssue, TicketList, WalkIn
 from api_client.models.tickets import TicketAction, TicketStatus
-from backend.auth import Principal
-from backend.cases import decode_cursor, encode_cursor
-from backend.catalogue import hall_rules
-from backend.idempotency import Outcome
-from backend.queue import apply_action, call_next, issue_ticket, list_tickets, local_day
-from backend.routes.common import (
-    Clerk,
-    ClerkChange,
-    Idempotent,
-    IfMatch,
-    Staff,
-    State,
-    Terminal,
-    parse_if_match,
-)
+from backend.auth.sessions import Principal
+from backend.db.paging import decode_cursor, encode_cursor
+from backend.hall.catalogue import hall_rules
+from backend.hall.working_calendar import local_day
+from backend.queue.calling import call_next
+from backend.queue.issue import issue_ticket
+from backend.queue.records import list_tickets
+from backend.queue.tickets import apply_action
+from backend.routes.common import Clerk, ClerkChange, Idempotent, Staff, State, Terminal
+from backend.routes.idempotency import Outcome
+from backend.routes.versioned import VersionedWrite, etag
 
 router = APIRouter(prefix="/api/v1", tags=["tickets"])
 # `/tickets/{ticket}/{action}` would swallow every other `/tickets/{ticket}/<word>` route; the
 # app includes this router after all the others.
 actions_router = APIRouter(prefix="/api/v1", tags=["tickets"])
-
-
-def _etag(ticket: dict[str, Any]) -> dict[str, str]:
-    return {"ETag": f'"{ticket["version"]}"'}
 
 
 @router.post(
@@ -58,7 +50,7 @@ async def issue(body: TicketIssue, principal: Terminal, idem: Idempotent) -> Any
             now=now,
             actor=principal.actor,
         )
-        return Outcome(201, ticket, _etag(ticket))
+        return Outcome(201, ticket, etag(ticket["version"]))
 
     return await idem.run(handler)
 
@@ -130,7 +122,7 @@ async def call_next_ticket(window: str, idem: ClerkChange) -> Any:
             now=now,
             actor=principal.actor,
         )
-        return Outcome(204) if ticket is None else Outcome(200, ticket, _etag(ticket))
+        return Outcome(204) if ticket is None else Outcome(200, ticket, etag(ticket["version"]))
 
     return await idem.run(handler)
 
@@ -144,7 +136,7 @@ async def call_next_ticket(window: str, idem: ClerkChange) -> Any:
 )
 async def walk_in(window: str, body: WalkIn, principal: Clerk, idem: Idempotent) -> Any:
     def handler(conn: Connection, now: Any) -> Outcome:
-        from backend.catalogue import window_by_code
+        from backend.hall.catalogue import window_by_code
         from backend.problems import Forbidden
 
         target = window_by_code(conn, principal.hall_id, window)
@@ -163,7 +155,7 @@ async def walk_in(window: str, body: WalkIn, principal: Clerk, idem: Idempotent)
             status="serving",
             window_id=target.id,
         )
-        return Outcome(201, ticket, _etag(ticket))
+        return Outcome(201, ticket, etag(ticket["version"]))
 
     return await idem.run(handler)
 
@@ -172,7 +164,7 @@ async def walk_in(window: str, body: WalkIn, principal: Clerk, idem: Idempotent)
 async def ticket_detail(
     ticket: Annotated[int, Path(ge=1, le=2**31 - 1)], principal: Staff, state: State
 ) -> Any:
-    from backend.queue import load_ticket
+    from backend.queue.records import load_ticket
 
     def query(conn: Connection) -> dict[str, Any]:
         found = load_ticket(conn, ticket)
@@ -202,14 +194,11 @@ async def ticket_action(
     ticket: Annotated[int, Path(ge=1, le=2**31 - 1)],
     action: TicketAction,
     principal: Staff,
-    idem: Idempotent,
-    if_match: IfMatch = None,
+    write: VersionedWrite,
     body: Annotated[TicketActionRequest | None, Body()] = None,
 ) -> Any:
-    version = parse_if_match(if_match)
-
-    def handler(conn: Connection, now: Any) -> Outcome:
-        result = apply_action(
+    return await write.run(
+        lambda conn, now, version: apply_action(
             conn,
             ticket_id=ticket,
             action=action,
@@ -217,7 +206,6 @@ async def ticket_action(
             body=body,
             if_match=version,
             now=now,
-        )
-        return Outcome(200, result, _etag(result))
-
-    return await idem.run(handler)
+        ),
+        version_of=lambda result: result["version"],
+    )

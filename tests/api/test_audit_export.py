@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from api_client.identity import make_resident_id
-from backend.seed import DEMO_PASSWORD
+from backend.hall.seed import DEMO_PASSWORD
 from tests.conftest import Backend, key
 from workbench.cli import main
 
@@ -244,8 +244,8 @@ async def test_tampering_with_any_row_is_detected_and_named(
             assert result.startswith("1\n"), (index, field, result)
             assert f"seq {row['seq']} " in result, (index, field, result)
     # a forger who also recomputes the hash is caught against the database
-    from backend.audit_export import normalise_row
-    from backend.event_log import row_hash
+    from backend.db.event_log import row_hash
+    from backend.events.export import normalise_row
 
     forged = [dict(r) for r in rows]
     target = forged[-1]  # no later row in the file to link to it

@@ -13,11 +13,11 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from backend.clock import Clock
 from backend.db.engine import make_engine
-from backend.embedded import EmbeddedServer
-from backend.seed import DEMO_PASSWORD
-from backend.settings import BackendSettings
+from backend.hall.seed import DEMO_PASSWORD
+from backend.runtime.clock import Clock
+from backend.runtime.settings import BackendSettings
+from backend.server.embedded import EmbeddedServer
 from tests.conftest import Backend, seeded_settings
 from tests.problems import PROBLEMS, problem
 

@@ -21,11 +21,11 @@ import httpx
 import pytest
 
 from backend.db.engine import Database
-from backend.embedded import EmbeddedServer
-from backend.hall_file import HallFile, parse_hall_data
-from backend.openapi import openapi_document
-from backend.passwords import Passwords
-from backend.seed import DEMO_PASSWORD, load_hall
+from backend.hall.hall_file import HallFile, parse_hall_data
+from backend.hall.seed import DEMO_PASSWORD, load_hall
+from backend.runtime.passwords import Passwords
+from backend.server.contract import openapi_document
+from backend.server.embedded import EmbeddedServer
 from tests.conftest import Backend, key, seeded_settings
 from tests.problems import problem
 

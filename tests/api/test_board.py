@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from backend.embedded import EmbeddedServer
-from backend.hall_file import load_demo_hall
+from backend.hall.hall_file import load_demo_hall
+from backend.server.embedded import EmbeddedServer
 from tests.api.cases_support import MIGRATION, decided, intake, provide, set_today
 from tests.conftest import Backend, key, seeded_settings
 from tests.problems import PROBLEMS

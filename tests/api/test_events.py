@@ -14,7 +14,7 @@ from httpx_sse import aconnect_sse
 from sqlalchemy import text
 
 from backend.db.engine import make_engine
-from backend.embedded import EmbeddedServer
+from backend.server.embedded import EmbeddedServer
 from tests.conftest import Backend, key, seeded_settings
 
 

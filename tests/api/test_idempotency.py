@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import text
 
 from backend.db.engine import make_engine
-from backend.settings import BackendSettings
+from backend.runtime.settings import BackendSettings
 from tests.api.test_auth import anon, copied_backend
 from tests.conftest import Backend, key, seeded_settings
 from tests.problems import problem
@@ -196,7 +196,7 @@ async def test_a_key_of_255_characters_is_fine(backend: Backend) -> None:
 
 async def test_every_mutating_post_needs_a_key(backend: Backend) -> None:
     """Every POST of the API except login and logout refuses to run without a key."""
-    from backend.openapi import openapi_document
+    from backend.server.contract import openapi_document
 
     clients = {
         role: await backend.login(name, window, verify=False)

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from backend.embedded import EmbeddedServer
+from backend.server.embedded import EmbeddedServer
 from tests.api.cases_support import (
     SUBSISTENCE_REQUIRED,
     clerk,

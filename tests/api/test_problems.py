@@ -18,8 +18,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from backend.embedded import EmbeddedServer
-from backend.openapi import openapi_document
+from backend.server.contract import openapi_document
+from backend.server.embedded import EmbeddedServer
 from tests.conftest import Backend, key, seeded_settings
 from tests.problems import problem
 

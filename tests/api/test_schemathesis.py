@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import CheckContext, unsupported_method
 
-from backend.embedded import EmbeddedServer
-from backend.seed import DEMO_PASSWORD
+from backend.hall.seed import DEMO_PASSWORD
+from backend.server.embedded import EmbeddedServer
 from tests.api.test_authorization import MATRIX, USERS_A
 from tests.conftest import Backend, seeded_settings
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from backend.backup import BackupError, backup, check_file, restore, sqlite_path
-from backend.embedded import EmbeddedServer
-from backend.settings import BackendSettings
+from backend.runtime.settings import BackendSettings
+from backend.server.backup import BackupError, backup, check_file, restore, sqlite_path
+from backend.server.embedded import EmbeddedServer
 from tests.conftest import FAST_HASH, Backend, key
 from workbench.cli import main
 

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from backend.embedded import EmbeddedServer
-from backend.settings import BackendSettings
+from backend.runtime.settings import BackendSettings
+from backend.server.embedded import EmbeddedServer
 from tests.conftest import FAST_HASH, Backend, key, seeded_settings
 from workbench.cli.simulate import HallSimulator, SimulationConfig, closed_hours_note
 

@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from backend.db.engine import Database
-from backend.embedded import EmbeddedServer
-from backend.event_log import verify_chain
+from backend.events.chain import verify_chain
+from backend.server.embedded import EmbeddedServer
 from tests.conftest import Backend, key, seeded_settings
 from tests.problems import PROBLEMS
 

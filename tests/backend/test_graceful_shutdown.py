@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from backend.seed import DEMO_PASSWORD
+from backend.hall.seed import DEMO_PASSWORD
 from tests.conftest import seeded_settings
 from tests.servers import ServerProcess
 

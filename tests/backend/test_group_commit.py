@@ -11,11 +11,12 @@ from pathlib import Path
 import httpx
 from sqlalchemy import Connection, func, insert, select
 
-from backend.app import prepare_database
 from backend.db.engine import Database
+from backend.db.event_log import SYSTEM, append_event
 from backend.db.schema import chain_head, events
-from backend.event_log import SYSTEM, append_event, verify_chain
+from backend.events.chain import verify_chain
 from backend.problems import Conflict
+from backend.server.app import prepare_database
 from tests.conftest import Backend, key, new_database_url
 
 

@@ -1,4 +1,4 @@
-"""Tests the hall file format (backend/hall_file.py) and the packaged demo hall."""
+"""Tests the hall file format (backend/hall/hall_file.py) and the packaged demo hall."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from api_client.identity import parse_credit_code, parse_phone, parse_resident_id
-from backend.hall_file import HallFile, HallFileError, load_demo_hall, load_hall_file
+from backend.hall.hall_file import HallFile, HallFileError, load_demo_hall, load_hall_file
 
 # Today's date for the birth-date plausibility check: the demo data must stay valid.
 TODAY = date(2026, 11, 25)

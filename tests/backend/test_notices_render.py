@@ -10,15 +10,14 @@ import pytest
 from pypdf import PdfReader
 from reportlab.pdfbase import pdfmetrics
 
-from backend.notices import (
+from backend.cases.notice_pdf import render_notice_pdf, wrap_text
+from backend.cases.notices import (
     FONT_NAME,
     NOTICE_TITLES,
     NoticeDocument,
     NoticeItem,
     NoticeKind,
-    render_notice_pdf,
     render_notice_text,
-    wrap_text,
 )
 
 KINDS: tuple[NoticeKind, ...] = ("accept", "supplement", "owed", "reject", "approve")

@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from backend.embedded import free_port
-from backend.logging_setup import JsonFormatter, RequestIdFilter, TextFormatter, scrub
+from backend.server.embedded import free_port
+from backend.server.logging_setup import JsonFormatter, RequestIdFilter, TextFormatter, scrub
 from tests.api.test_audit_export import PEOPLE, personal_values, realistic_session
 from tests.conftest import seeded_settings
 from tests.servers import FAST_HASH_ENV, ROOT

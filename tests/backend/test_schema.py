@@ -13,7 +13,7 @@ from sqlalchemy import insert, select
 from backend.db.engine import make_engine
 from backend.db.migrate import current_revision, head_revision, upgrade_to, upgrade_to_head
 from backend.db.schema import e_licences, metadata
-from backend.openapi import openapi_document
+from backend.server.contract import openapi_document
 from tests.conftest import Backend, new_database_url
 
 ROOT = Path(__file__).resolve().parents[2]

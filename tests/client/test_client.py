@@ -46,8 +46,8 @@ from api_client.models import (
     TicketIssue,
     WalkIn,
 )
-from backend.embedded import free_port
-from backend.seed import DEMO_PASSWORD
+from backend.hall.seed import DEMO_PASSWORD
+from backend.server.embedded import free_port
 from tests.conftest import Backend
 
 MARRIAGE = "MZ-001"  # served by window W04 only

@@ -9,7 +9,7 @@ from api_client.errors import Conflict, Forbidden
 from api_client.models import CaseIntake, IntakeApplicant, TicketActionRequest, TicketIssue
 from api_client.models.merges import HallCaseOpen, MergeRequest
 from api_client.models.ratings import FollowUpResponseBody, RatingSubmission
-from backend.seed import DEMO_PASSWORD
+from backend.hall.seed import DEMO_PASSWORD
 from tests.conftest import Backend
 
 PERSON = IntakeApplicant(id_number="11010519491231002X", name="张三", phone="13800138000")

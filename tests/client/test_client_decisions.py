@@ -22,7 +22,7 @@ from api_client.models import (
     MaterialVerification,
     WithdrawDecision,
 )
-from backend.seed import DEMO_PASSWORD
+from backend.hall.seed import DEMO_PASSWORD
 from tests.conftest import Backend
 from workbench.outbox import EntryState, Outbox
 

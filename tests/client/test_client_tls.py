@@ -14,8 +14,8 @@ import uvicorn
 
 from api_client import Client, RetryPolicy
 from api_client.errors import NetworkError
-from backend.app import create_app
-from backend.embedded import free_port
+from backend.server.app import create_app
+from backend.server.embedded import free_port
 from tests.conftest import seeded_settings
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")

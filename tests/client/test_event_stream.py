@@ -15,8 +15,8 @@ import pytest
 from api_client import Client, ConnectionState, EventStream, ReconnectPolicy
 from api_client.errors import Unauthenticated
 from api_client.models import Event, TicketIssue
-from backend.embedded import free_port
-from backend.seed import DEMO_PASSWORD
+from backend.hall.seed import DEMO_PASSWORD
+from backend.server.embedded import free_port
 from tests.conftest import Backend
 
 QUICK = ReconnectPolicy(initial=0.01, max_delay=0.05, jitter=0.0, offline_after=3)

@@ -33,7 +33,9 @@ def test_the_wire_contract_imports_no_ui_server_or_app(package: str) -> None:
 
 
 def test_the_backend_never_imports_the_ui_or_the_app() -> None:
-    loaded = top_level(modules_loaded_by("import backend.app, backend.seed, backend.embedded"))
+    loaded = top_level(
+        modules_loaded_by("import backend.server.app, backend.hall.seed, backend.server.embedded")
+    )
     assert not loaded & {"textual", "workbench", "screens"}
 
 
@@ -81,7 +83,9 @@ def test_the_import_contracts_hold_and_refuse_a_screen_that_imports_the_backend(
     tmp_path: Path,
 ) -> None:
     assert lint_imports_in_a_copy(tmp_path / "kept", None).startswith("exit 0")
-    broken = lint_imports_in_a_copy(tmp_path / "screen", ("screens.help", "import backend.app"))
+    broken = lint_imports_in_a_copy(
+        tmp_path / "screen", ("screens.help", "import backend.server.app")
+    )
     assert broken.startswith("exit 1")
     assert "screens is not allowed to import backend" in broken
 

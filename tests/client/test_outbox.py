@@ -11,8 +11,8 @@ import pytest
 from api_client import Client, Mutation
 from api_client.errors import PreconditionFailed, ValidationFailed
 from api_client.models import Ticket, TicketActionRequest, TicketIssue
-from backend.embedded import EmbeddedServer
-from backend.seed import DEMO_PASSWORD
+from backend.hall.seed import DEMO_PASSWORD
+from backend.server.embedded import EmbeddedServer
 from tests.conftest import Backend
 from workbench.outbox import Backoff, EntryState, Outbox, OutboxStatus
 

@@ -17,7 +17,7 @@ import pytest
 
 from api_client import Client, EventStream, Mutation, ReconnectPolicy
 from api_client.models import Event, TicketIssue
-from backend.seed import DEMO_PASSWORD
+from backend.hall.seed import DEMO_PASSWORD
 from tests.conftest import Backend, seeded_settings
 from tests.servers import ServerProcess
 from workbench.outbox import Backoff, EntryState, Outbox

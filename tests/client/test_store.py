@@ -8,7 +8,7 @@ from pathlib import Path
 
 from api_client import Client, ConnectionState, Mutation, ReconnectPolicy
 from api_client.models import TicketIssue
-from backend.seed import DEMO_PASSWORD
+from backend.hall.seed import DEMO_PASSWORD
 from tests.conftest import Backend
 from workbench.credentials import CredentialStore
 from workbench.session import WorkbenchSession

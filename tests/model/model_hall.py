@@ -1,7 +1,8 @@
 """Provides the oracle of `tests/model/test_model_queue.py`: what the hall queue and the case
 lifecycle must answer to each request, written from the rules in the docstrings of
-`backend/queue.py`, `backend/decisions.py` and `backend/merges.py` (not imported from them,
-so a wrong rule in the backend cannot agree with itself), and the state each change leaves behind.
+`backend/queue/tickets.py`, `backend/cases/decisions.py` and `backend/merges/merge.py` (not
+imported from them, so a wrong rule in the backend cannot agree with itself), and the state each
+change leaves behind.
 
 Time is counted in seconds since the start of the example; the server's clock is frozen and moves
 only when the model says so.

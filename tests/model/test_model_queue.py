@@ -47,12 +47,12 @@ from hypothesis.stateful import (
 from sqlalchemy import create_engine, func, select
 
 from api_client.identity import make_resident_id
-from backend.cases import encode_cursor
-from backend.clock import Clock
+from backend.db.paging import encode_cursor
 from backend.db.schema import cases, chain_head, events
-from backend.embedded import EmbeddedServer
-from backend.event_log import verify_chain
-from backend.seed import DEMO_PASSWORD
+from backend.events.chain import verify_chain
+from backend.hall.seed import DEMO_PASSWORD
+from backend.runtime.clock import Clock
+from backend.server.embedded import EmbeddedServer
 from tests.conftest import seeded_settings
 from tests.model.model_hall import (
     CLERKS,

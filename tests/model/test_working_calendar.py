@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.working_calendar import CalendarError, ClockState, WorkingCalendar
+from backend.hall.working_calendar import CalendarError, ClockState, WorkingCalendar
 
 CALENDAR_2027 = """
 year = 2027

@@ -14,13 +14,13 @@ import httpx
 import pytest
 from httpx_sse import aconnect_sse
 
-from backend.app import prepare_database
 from backend.db.engine import Database
 from backend.db.migrate import head_revision
 from backend.db.provision import create_database, drop_database
-from backend.hall_file import load_demo_hall
-from backend.passwords import Passwords
-from backend.seed import add_waiting_tickets, hall_with_extra_clerks, load_hall
+from backend.hall.hall_file import load_demo_hall
+from backend.hall.seed import add_waiting_tickets, hall_with_extra_clerks, load_hall
+from backend.runtime.passwords import Passwords
+from backend.server.app import prepare_database
 from tests.conftest import FAST_HASH, Backend, key, postgres_admin_url
 from tests.servers import ServerProcess
 

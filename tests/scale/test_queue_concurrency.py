@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from backend.db.engine import Database
-from backend.seed import add_waiting_tickets
+from backend.hall.seed import add_waiting_tickets
 from tests.conftest import DEMO_PASSWORD, key, seeded_settings
 from tests.halls import demo_hall_with_clerks
 from tests.servers import ServerProcess

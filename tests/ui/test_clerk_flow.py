@@ -14,7 +14,7 @@ from textual.pilot import Pilot
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from api_client.models import Ticket
-from backend.embedded import EmbeddedServer
+from backend.server.embedded import EmbeddedServer
 from screens.app import WorkbenchApp
 from screens.case import CaseScreen
 from screens.conflicts import ConflictDialog

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from textual.pilot import Pilot
 
-from backend.seed import DEMO_PASSWORD
+from backend.hall.seed import DEMO_PASSWORD
 from screens.display import DisplayScreen
 from screens.display_app import DisplayApp
 from screens.widgets.call_digits import CallDigits, CallGlyphs

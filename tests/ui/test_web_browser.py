@@ -22,7 +22,7 @@ import httpx
 import pytest
 from playwright.async_api import Page, Route, async_playwright
 
-from backend.embedded import free_port
+from backend.server.embedded import free_port
 from tests.conftest import Backend, key
 from tests.file_keyring import ENV as KEYRING_FILE_ENV
 from tests.file_keyring import FileKeyring

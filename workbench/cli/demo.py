@@ -13,13 +13,13 @@ import threading
 import time
 from pathlib import Path
 
-from backend.app import prepare_database
 from backend.db.engine import Database
-from backend.embedded import EmbeddedServer
-from backend.hall_file import load_demo_hall
-from backend.passwords import Passwords
-from backend.seed import DEMO_PASSWORD, SeedReport, load_hall
-from backend.settings import BackendSettings
+from backend.hall.hall_file import load_demo_hall
+from backend.hall.seed import DEMO_PASSWORD, SeedReport, load_hall
+from backend.runtime.passwords import Passwords
+from backend.runtime.settings import BackendSettings
+from backend.server.app import prepare_database
+from backend.server.embedded import EmbeddedServer
 from workbench.cli.simulate import HallSimulator, SimulationConfig
 
 DEMO_HASH_TIME_COST = 1

@@ -14,7 +14,7 @@ def _settings(database: str | None) -> object:
     name and what is wrong (exit code 2), not a traceback."""
     from pydantic import ValidationError
 
-    from backend.settings import BackendSettings
+    from backend.runtime.settings import BackendSettings
 
     try:
         return BackendSettings() if database is None else BackendSettings(database_url=database)
@@ -33,7 +33,7 @@ def _settings_with_a_database(database: str | None, command: str) -> object:
     """`_settings`, and the database must answer: if it does not, the command ends with the
     driver's reason (exit code 2), not a traceback."""
     from backend.db.engine import connection_problem
-    from backend.settings import BackendSettings
+    from backend.runtime.settings import BackendSettings
 
     settings = _settings(database)
     assert isinstance(settings, BackendSettings)
@@ -56,10 +56,10 @@ def add_database_option(parser: argparse.ArgumentParser) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from backend.app import create_app
-    from backend.gc_tuning import tune_for_serving
-    from backend.logging_setup import configure_logging
-    from backend.settings import BackendSettings
+    from backend.runtime.settings import BackendSettings
+    from backend.server.app import create_app
+    from backend.server.gc_tuning import tune_for_serving
+    from backend.server.logging_setup import configure_logging
 
     settings = _settings_with_a_database(args.database, "serve")
     assert isinstance(settings, BackendSettings)
@@ -82,12 +82,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_seed(args: argparse.Namespace) -> int:
     import functools
 
-    from backend.app import prepare_database
     from backend.db.engine import Database
-    from backend.hall_file import HallFileError, load_demo_hall, load_hall_file
-    from backend.passwords import Passwords
-    from backend.seed import generated_password, load_hall
-    from backend.settings import BackendSettings
+    from backend.hall.hall_file import HallFileError, load_demo_hall, load_hall_file
+    from backend.hall.seed import generated_password, load_hall
+    from backend.runtime.passwords import Passwords
+    from backend.runtime.settings import BackendSettings
+    from backend.server.app import prepare_database
 
     settings = _settings_with_a_database(args.database, "seed")
     assert isinstance(settings, BackendSettings)
@@ -127,8 +127,8 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 def cmd_verify_chain(args: argparse.Namespace) -> int:
     from backend.db.engine import Database
-    from backend.event_log import verify_chain
-    from backend.settings import BackendSettings
+    from backend.events.chain import verify_chain
+    from backend.runtime.settings import BackendSettings
 
     settings = _settings_with_a_database(args.database, "verify-chain")
     assert isinstance(settings, BackendSettings)
@@ -150,9 +150,9 @@ def cmd_verify_chain(args: argparse.Namespace) -> int:
 def cmd_export_audit(args: argparse.Namespace) -> int:
     from datetime import date
 
-    from backend.audit_export import ExportError, Scope, collect, render
     from backend.db.engine import Database
-    from backend.settings import BackendSettings
+    from backend.events.export import ExportError, Scope, collect, render
+    from backend.runtime.settings import BackendSettings
 
     settings = _settings_with_a_database(args.database, "export-audit")
     assert isinstance(settings, BackendSettings)
@@ -179,15 +179,15 @@ def cmd_export_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_verify_export(args: argparse.Namespace) -> int:
-    from backend.audit_export import (
+    from backend.db.engine import Database
+    from backend.events.export import (
         ExportError,
         check_against_database,
         iter_findings,
         read_export,
         verify_rows,
     )
-    from backend.db.engine import Database
-    from backend.settings import BackendSettings
+    from backend.runtime.settings import BackendSettings
 
     try:
         header, rows = read_export(Path(args.file))
@@ -217,8 +217,8 @@ def cmd_verify_export(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from backend.backup import BackupError, backup
-    from backend.settings import BackendSettings
+    from backend.runtime.settings import BackendSettings
+    from backend.server.backup import BackupError, backup
 
     settings = _settings(args.database)
     assert isinstance(settings, BackendSettings)
@@ -232,8 +232,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from backend.backup import BackupError, restore
-    from backend.settings import BackendSettings
+    from backend.runtime.settings import BackendSettings
+    from backend.server.backup import BackupError, restore
 
     settings = _settings(args.database)
     assert isinstance(settings, BackendSettings)
@@ -247,7 +247,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_openapi(args: argparse.Namespace) -> int:
-    from backend.openapi import openapi_document
+    from backend.server.contract import openapi_document
 
     text = json.dumps(openapi_document(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     if args.output == "-":

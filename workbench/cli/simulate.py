@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from backend.hall_file import HallFile, load_demo_hall
-from backend.seed import DEMO_PASSWORD
+from backend.hall.hall_file import HallFile, load_demo_hall
+from backend.hall.seed import DEMO_PASSWORD
 
 OUTCOMES = ("completed", "completed", "completed", "case_opened", "information_only", "referred")
 OPENS, CLOSES = 8.5, 17.5

@@ -1,0 +1,1 @@
+"""Provides the auth room of the reference backend."""

@@ -1,0 +1,1 @@
+"""Provides the board room of the reference backend."""

@@ -1,0 +1,1 @@
+"""Provides the cases room of the reference backend."""

@@ -1,0 +1,1 @@
+"""Provides the events room of the reference backend."""

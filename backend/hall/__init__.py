@@ -1,0 +1,1 @@
+"""Provides the hall room of the reference backend."""

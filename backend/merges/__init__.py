@@ -1,0 +1,1 @@
+"""Provides the merges room of the reference backend."""

@@ -1,0 +1,1 @@
+"""Provides the queue room of the reference backend."""

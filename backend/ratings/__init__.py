@@ -1,0 +1,1 @@
+"""Provides the ratings room of the reference backend."""

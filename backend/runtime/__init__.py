@@ -1,0 +1,1 @@
+"""Provides the runtime room of the reference backend."""

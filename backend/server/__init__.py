@@ -1,0 +1,1 @@
+"""Provides the server room of the reference backend."""
