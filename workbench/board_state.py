@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from api_client.models import Event
 from api_client.models.board import Board
+from api_client.models.tickets import AT_WINDOW_STATUSES
 from workbench.board_rows import (
     BAD_UP_TO,
     CLOSED_CASE,
@@ -235,7 +236,7 @@ class BoardState:
         was_waiting = ticket.status == "waiting"
         if was_waiting:
             self._queue(ticket.service_item).leave(ticket_id)
-        if action in ("called", "call", "walk_in"):  # call next, or calling a chosen ticket
+        if action in ("called", "walk_in"):  # call next or a chosen ticket, or a walk-in
             if action != "walk_in":
                 bucket = self.trend.bucket(event.at)
                 self.trend.called[bucket] += 1
@@ -261,7 +262,7 @@ class BoardState:
             "park",
         ):
             self._release(holder, ticket, event.at, finished=action == "finish")
-        if status in ("called", "serving") and ticket.window is not None:
+        if status in AT_WINDOW_STATUSES and ticket.window is not None:
             self._hold(ticket.window, ticket, event.at)
         if status == "waiting":
             self._queue(ticket.service_item).join(ticket_id, ticket.queued_at)

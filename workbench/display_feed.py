@@ -14,7 +14,7 @@ from api_client.models import DisplayBoard
 
 __all__ = ["ANNOUNCED", "RECALLED", "DisplayFeed"]
 
-ANNOUNCED = frozenset({"ticket.called", "ticket.call", "ticket.recall"})
+ANNOUNCED = frozenset({"ticket.called", "ticket.recall"})
 """Event types that send a visitor to a window (call next, call a chosen ticket, recall)."""
 RECALLED = "ticket.recall"
 

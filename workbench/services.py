@@ -35,7 +35,7 @@ from api_client.models import (
     Window,
 )
 from api_client.models.cases import CaseStatus
-from api_client.models.tickets import TicketAction, TicketStatus
+from api_client.models.tickets import AT_WINDOW_STATUSES, HELD_STATUSES, TicketAction, TicketStatus
 from api_client.mutations import Mutation, encode_body
 from api_client.transport import parse_body
 from workbench.credentials import CredentialStore
@@ -47,7 +47,6 @@ from workbench.worklist import WorkList
 
 __all__ = ["DeskService", "PersonalData", "Revealed"]
 
-ACTIVE = ("called", "serving")
 RECALL_GAP_SECONDS = 30.0
 WORK_LIST_LIMIT = 2000
 """Waiting tickets loaded into the work list at most (the oldest first; the stream adds more)."""
@@ -235,7 +234,9 @@ class DeskService:
                 mine = await client.cases(status=case_status, assignee=me.username, limit=200)
                 cases.extend(mine.items)
         self.worklist.load(tickets, cases)
-        current = next((t for t in tickets if t.window == window and t.status in ACTIVE), None)
+        current = next(
+            (t for t in tickets if t.window == window and t.status in AT_WINDOW_STATUSES), None
+        )
         if current is not None and self.current_ticket is None:
             self.ws.store.set_ticket(current)
         return self.worklist
@@ -277,8 +278,8 @@ class DeskService:
     def _remember(self, ticket: Ticket | None) -> Ticket | None:
         if ticket is not None:
             self.worklist.put_ticket(ticket)
-            if ticket.window == self.window and ticket.status in (*ACTIVE, "parked"):
-                self.ws.store.set_ticket(ticket if ticket.status in ACTIVE else None)
+            if ticket.window == self.window and ticket.status in HELD_STATUSES:
+                self.ws.store.set_ticket(ticket if ticket.status in AT_WINDOW_STATUSES else None)
             elif self.current_ticket is not None and self.current_ticket.id == ticket.id:
                 self.ws.store.set_ticket(None)
         return ticket

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import AwareDatetime, Field, field_validator
 
@@ -11,6 +11,12 @@ from api_client.identity import ResidentId
 from api_client.models.common import RequestModel, ResponseModel
 
 TicketStatus = Literal["waiting", "called", "serving", "parked", "done", "no_show"]
+
+AT_WINDOW_STATUSES: Final[tuple[TicketStatus, ...]] = ("called", "serving")
+"""The visitor is at the window: called to it or being served there (the clerk's current
+ticket; a window holds at most one such ticket)."""
+HELD_STATUSES: Final[tuple[TicketStatus, ...]] = (*AT_WINDOW_STATUSES, "parked")
+"""A window holds the ticket: the visitor is at it, or parked there to be resumed later."""
 TicketAction = Literal[
     "call", "recall", "no-show", "reactivate", "park", "resume", "transfer", "start", "finish"
 ]

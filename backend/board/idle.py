@@ -13,6 +13,10 @@ from sqlalchemy import Connection, select
 
 from backend.db.schema import events
 
+LEGACY_CALL_EVENT = "ticket.call"
+"""What calling a chosen ticket was logged as before every call became `ticket.called`: the log
+is append-only, so today's replay may still meet it on the day of an upgrade."""
+
 IDLE_EVENTS = (
     "user.logged_in",
     "user.logged_out",
@@ -21,7 +25,7 @@ IDLE_EVENTS = (
     "window.closed",
     "window.opened",
     "ticket.called",
-    "ticket.call",
+    LEGACY_CALL_EVENT,
     "ticket.walk_in",
     "ticket.resume",
     "ticket.finish",
@@ -73,7 +77,7 @@ class IdleReplay:
             w.open = False
         elif kind in ("window.resumed", "window.opened"):
             w.open = True
-        elif kind in ("ticket.called", "ticket.call", "ticket.walk_in", "ticket.resume"):
+        elif kind in ("ticket.called", LEGACY_CALL_EVENT, "ticket.walk_in", "ticket.resume"):
             w.present = True  # a clerk acts here, whatever logged in before today
             w.holding.add(int(subject_id))
             self.ticket_window[int(subject_id)] = code

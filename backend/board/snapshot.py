@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, func, select
 
 from api_client.models.board import QUARTER_HOUR_MINUTES
+from api_client.models.tickets import AT_WINDOW_STATUSES
 from backend.board.alarms import list_alarms
 from backend.board.idle import WindowIdle, idle_replay
 from backend.cases.time_limits import HallDay, due_soon_bound, hall_day_of
@@ -174,7 +175,7 @@ def _windows(
             select(windows.c.code, windows.c.id).where(windows.c.hall_id == hall_id)
         )
     }
-    held = {t["window"]: t for t in in_play if t["window"] and t["status"] in ("called", "serving")}
+    held = {t["window"]: t for t in in_play if t["window"] and t["status"] in AT_WINDOW_STATUSES}
     replay = idle_replay(conn, hall_id, start)
     body = []
     for w in list_windows(conn, hall_id)["items"]:

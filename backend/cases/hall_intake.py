@@ -9,6 +9,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from api_client.models import CaseIntake, IntakeApplicant
 from api_client.models.merges import HallCaseOpen
+from api_client.models.tickets import HELD_STATUSES
 from backend.auth.sessions import Principal
 from backend.cases.intake import case_event, intake_case
 from backend.cases.merge_links import case_link
@@ -17,8 +18,6 @@ from backend.db.paging import MAX_ID
 from backend.db.schema import applicants, case_materials, cases, service_items, tickets
 from backend.hall.catalogue import item_materials
 from backend.problems import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
-
-SERVING = ("called", "serving", "parked")
 
 
 def ticket_row(conn: Connection, ticket_id: int) -> Any:
@@ -36,7 +35,7 @@ def open_hall_case(
     """Open a `hall` case for the visitor a clerk is serving and attach it to the ticket."""
     ticket = ticket_row(conn, ticket_id)
     principal.require_hall(ticket.hall_id)
-    if ticket.status not in SERVING:
+    if ticket.status not in HELD_STATUSES:
         raise InvalidTransition(
             f"Ticket {ticket.number} is {ticket.status}: open a case for a visitor you have "
             "called or are serving.",

@@ -35,8 +35,6 @@ from backend.problems import (
 )
 from backend.queue.records import load_ticket, ticket_event_payload
 
-ACTIVE = ("called", "serving", "parked")
-
 # action -> (states it may start from, state it leads to)
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "call": (("waiting",), "called"),
@@ -49,6 +47,12 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "start": (("called",), "serving"),
     "finish": (("serving",), "done"),
 }
+
+
+def event_type(action: str) -> str:
+    """The event an action appends: `ticket.<action>`, except that calling a chosen ticket is
+    `ticket.called` like calling the next one (one name for a call, whichever way it came)."""
+    return "ticket.called" if action == "call" else f"ticket.{action.replace('-', '_')}"
 
 
 def allowed_actions(status: str) -> list[str]:
@@ -104,7 +108,7 @@ def apply_action(
     append_event(
         conn,
         hall_id=row.hall_id,
-        type=f"ticket.{action.replace('-', '_')}",
+        type=event_type(action),
         subject_type="ticket",
         subject_id=ticket_id,
         actor=principal.actor,

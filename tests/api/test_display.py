@@ -116,7 +116,7 @@ async def test_the_display_stream_passes_on_numbers_and_codes_only(
         shown = await read_stream(
             terminal, "/api/v1/display/events", start, lambda seen: len(seen) >= 3
         )
-        assert [e["type"] for e in shown] == ["ticket.issued", "ticket.call", "ticket.park"]
+        assert [e["type"] for e in shown] == ["ticket.issued", "ticket.called", "ticket.park"]
         for event in shown:
             assert event["payload"] == {
                 "number": ticket["number"],

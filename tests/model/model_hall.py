@@ -187,8 +187,8 @@ class Hall:
         return Expect(200)
 
     def apply_call_next(self, ticket: TicketModel, window: str) -> None:
-        """As the action `call`, but its event is `ticket.called`."""
-        self.apply_ticket(ticket, "call", window, None, event="ticket.called")
+        """As the action `call` (whose event is `ticket.called` too)."""
+        self.apply_ticket(ticket, "call", window, None)
 
     def apply_ticket(
         self,
@@ -212,7 +212,8 @@ class Hall:
             ticket.window = None
             ticket.target = body.get("window")
             ticket.item = body.get("service_item", ticket.item)
-        self.event("ticket", ticket.id, event or f"ticket.{action.replace('-', '_')}")
+        named = "ticket.called" if action == "call" else f"ticket.{action.replace('-', '_')}"
+        self.event("ticket", ticket.id, event or named)
 
     # --- cases ----------------------------------------------------------------------------------
 
