@@ -25,6 +25,8 @@ from api_client.models import (
     LoginResponse,
     MaterialVerification,
     Me,
+    NoticeDecision,
+    NoticePreview,
     ServiceItemList,
     Ticket,
     TicketActionRequest,
@@ -49,7 +51,7 @@ from api_client.models.merges import (
 )
 from api_client.models.ratings import FollowUpResponseBody, Rating, RatingList, RatingSubmission
 from api_client.models.tickets import TicketAction, TicketStatus
-from api_client.mutations import Mutation
+from api_client.mutations import Mutation, encode_body
 from api_client.transport import (
     Transport,
     json_or_none,
@@ -249,6 +251,18 @@ class Client(Transport):
             headers={"Accept": "application/pdf" if pdf else "text/plain"},
         )
         return response.content
+
+    async def notice_preview(self, case_id: int, decision: NoticeDecision) -> NoticePreview:
+        """The notice `decision` would issue on the case now, as text, without deciding (it is
+        refused as the decision would be). Decide with `version=preview.case_version`: the
+        notice issued is then this one, or the decision is refused because the case changed."""
+        response = await self._request(
+            "POST",
+            f"/api/v1/cases/{int(case_id)}/notice-preview",
+            retry=True,
+            content=encode_body(decision),
+        )
+        return parse_response(NoticePreview, response)
 
     async def e_licences(self, holder: str, *, type: str | None = None) -> ELicenceList:
         """The e-licences of one holder (resident ID or credit code), usable today or not."""

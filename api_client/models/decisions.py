@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from api_client.models.cases import Case, CaseDecisionRecord
+from api_client.models.cases import Case, CaseDecisionRecord, NoticeKind
 from api_client.models.common import RequestModel, ResponseModel
 
 DecisionKind = Literal[
@@ -147,3 +147,23 @@ class DecisionResult(ResponseModel):
 
     decision: CaseDecisionRecord
     case: Case
+
+
+NoticeDecision = (
+    AcceptDecision | AcceptWithOwedDecision | SupplementDecision | RejectDecision | ApproveDecision
+)
+"""The decisions that issue a notice."""
+NoticeDecisionRequest = Annotated[NoticeDecision, Field(discriminator="decision")]
+
+
+class NoticePreview(ResponseModel):
+    """The notice a decision would issue if it were taken now, without taking it: the same text
+    the issued notice's plain-text form has (its PDF lays out the same lines)."""
+
+    kind: NoticeKind
+    number: str = Field(description="The number the notice would get (the case's next one).")
+    case_version: int = Field(
+        description="The case version it was made from: decide with this If-Match and the "
+        "notice issued is this one, or the decision is refused (412) because the case changed."
+    )
+    text: str

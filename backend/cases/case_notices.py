@@ -8,7 +8,7 @@ requested at: the one-time notice rule (一次性告知) compares against those.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -50,19 +50,23 @@ def notice_item(
     }
 
 
-def issue_notice(
-    conn: Connection,
-    *,
-    case_row: Any,
-    kind: NoticeKind,
-    clerk_name: str,
-    now: datetime,
-    today: date,
-    items: list[dict[str, Any]],
-    deadline: date | None = None,
-    reason_text: str = "",
-    revisions: dict[str, int] | None = None,
-) -> IssuedNotice:
+@dataclass(frozen=True)
+class NoticeDraft:
+    """What a decision's notice will say, before it is issued (a preview renders it as is)."""
+
+    kind: NoticeKind
+    items: list[dict[str, Any]] = field(default_factory=list)
+    deadline: date | None = None
+    reason_text: str = ""
+    revisions: dict[str, int] = field(default_factory=dict)
+    """Supplement notices: material -> its checklist revision (the one-time notice rule)."""
+
+
+def notice_content(
+    conn: Connection, *, case_row: Any, draft: NoticeDraft, clerk_name: str, today: date
+) -> dict[str, Any]:
+    """The stored form of the notice `draft` would issue now: its document's fields (numbered
+    as the case's next notice) and the revisions. Reads only."""
     hall = hall_row(conn, case_row.hall_id)
     item = conn.execute(
         select(service_items).where(service_items.c.id == case_row.service_item_id)
@@ -70,11 +74,10 @@ def issue_notice(
     count = conn.execute(
         select(func.count()).select_from(case_notices).where(case_notices.c.case_id == case_row.id)
     ).scalar_one()
-    number = f"{case_row.number}-N{count + 1:02d}"
-    content = {
+    return {
         "document": {
-            "kind": kind,
-            "notice_number": number,
+            "kind": draft.kind,
+            "notice_number": f"{case_row.number}-N{count + 1:02d}",
             "case_number": case_row.number,
             "hall_name": hall.name,
             "hall_address": hall.address,
@@ -85,16 +88,31 @@ def issue_notice(
             "service_item_name_en": item.name_en,
             "issued_on": today.isoformat(),
             "clerk_name": clerk_name,
-            "items": items,
-            "deadline": deadline.isoformat() if deadline else None,
-            "reason_text": reason_text,
+            "items": draft.items,
+            "deadline": draft.deadline.isoformat() if draft.deadline else None,
+            "reason_text": draft.reason_text,
         },
-        "revisions": revisions or {},
+        "revisions": draft.revisions,
     }
+
+
+def issue_notice(
+    conn: Connection,
+    *,
+    case_row: Any,
+    draft: NoticeDraft,
+    clerk_name: str,
+    now: datetime,
+    today: date,
+) -> IssuedNotice:
+    content = notice_content(
+        conn, case_row=case_row, draft=draft, clerk_name=clerk_name, today=today
+    )
+    number = content["document"]["notice_number"]
     notice_id = inserted_id(
         conn.execute(
             insert(case_notices).values(
-                case_id=case_row.id, kind=kind, number=number, issued_at=now, content=content
+                case_id=case_row.id, kind=draft.kind, number=number, issued_at=now, content=content
             )
         )
     )

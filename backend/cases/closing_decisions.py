@@ -12,14 +12,14 @@ from api_client.models.decisions import (
     TransferDecision,
     WithdrawDecision,
 )
-from backend.cases.case_notices import issue_notice
+from backend.cases.case_notices import NoticeDraft
 from backend.cases.decision_context import Change, Context, stop_clock
 from backend.db.schema import departments
 from backend.hall.catalogue import hall_rules, window_by_code, window_serves
 from backend.problems import InvalidInput, MaterialsIncomplete, NotFound
 
 
-def reject(ctx: Context, body: RejectDecision) -> Change:
+def reject_notice(ctx: Context, body: RejectDecision) -> NoticeDraft:
     reasons = {
         r["code"]: r for r in hall_rules(ctx.conn, ctx.row.hall_id).get("reject_reasons", [])
     }
@@ -31,22 +31,17 @@ def reject(ctx: Context, body: RejectDecision) -> Change:
             errors=[{"loc": ["body", "reason_code"], "msg": "unknown reason", "type": "unknown"}],
         )
     text = f"{reason['text']}（{reason['text_en']}）。{body.reason_text}"
-    notice = issue_notice(
-        ctx.conn,
-        case_row=ctx.row,
-        kind="reject",
-        clerk_name=ctx.principal.display_name,
-        now=ctx.now,
-        today=ctx.today,
-        items=[],
-        reason_text=text,
-    )
+    return NoticeDraft("reject", reason_text=text)
+
+
+def reject(ctx: Context, body: RejectDecision) -> Change:
+    notice = ctx.issue(reject_notice(ctx, body))
     return Change(
         "rejected", stop_clock(ctx), notice, reason_code=body.reason_code, note=body.reason_text
     )
 
 
-def approve(ctx: Context, body: ApproveDecision) -> Change:
+def approve_notice(ctx: Context, body: ApproveDecision) -> NoticeDraft:
     owed = [r["material"] for r in ctx.checklist.rows if r["status"] == "owed"]
     if owed:
         raise MaterialsIncomplete(
@@ -54,17 +49,13 @@ def approve(ctx: Context, body: ApproveDecision) -> Change:
             "before approving.",
             materials=owed,
         )
+    return NoticeDraft("approve")
+
+
+def approve(ctx: Context, body: ApproveDecision) -> Change:
+    draft = approve_notice(ctx, body)
     values = stop_clock(ctx)
-    notice = issue_notice(
-        ctx.conn,
-        case_row=ctx.row,
-        kind="approve",
-        clerk_name=ctx.principal.display_name,
-        now=ctx.now,
-        today=ctx.today,
-        items=[],
-    )
-    return Change("approved", values, notice, note=body.note)
+    return Change("approved", values, ctx.issue(draft), note=body.note)
 
 
 def transfer(ctx: Context, body: TransferDecision) -> Change:

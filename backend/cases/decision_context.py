@@ -10,7 +10,13 @@ from typing import Any
 from sqlalchemy import Connection
 
 from backend.auth.sessions import Principal
-from backend.cases.case_notices import IssuedNotice, notice_item
+from backend.cases.case_notices import (
+    IssuedNotice,
+    NoticeDraft,
+    issue_notice,
+    notice_content,
+    notice_item,
+)
 from backend.cases.findings import case_findings
 from backend.cases.records import applicant_facts
 from backend.cases.time_limits import HallDay, completion_date, deadline_for, pauses_json, pauses_of
@@ -43,6 +49,27 @@ class Context:
     @property
     def details(self) -> dict[str, Any]:
         return dict(self.row.details or {})
+
+    def issue(self, draft: NoticeDraft) -> IssuedNotice:
+        """Issue the drafted notice, signed by whoever decides, dated the hall's today."""
+        return issue_notice(
+            self.conn,
+            case_row=self.row,
+            draft=draft,
+            clerk_name=self.principal.display_name,
+            now=self.now,
+            today=self.today,
+        )
+
+    def content(self, draft: NoticeDraft) -> dict[str, Any]:
+        """What `issue(draft)` would store, without issuing it."""
+        return notice_content(
+            self.conn,
+            case_row=self.row,
+            draft=draft,
+            clerk_name=self.principal.display_name,
+            today=self.today,
+        )
 
 
 @dataclass

@@ -45,7 +45,7 @@ from backend.cases.merge_links import refuse_merged
 from backend.cases.records import case_row, load_case, lock_case
 from backend.cases.review_decisions import accept, accept_with_owed, supplement, supplement_received
 from backend.cases.time_limits import hall_day_of
-from backend.cases.verification import Checklist, load_checklist
+from backend.cases.verification import load_checklist
 from backend.db.engine import inserted_id
 from backend.db.event_log import append_event
 from backend.db.schema import case_decisions, cases
@@ -102,19 +102,26 @@ def apply_decision(
     principal.require_hall(row.hall_id)
     refuse_merged(conn, row)  # 409 naming the survivor, whatever version was sent
     _check_version(conn, row, if_match, now)
+    ctx = decision_context(conn, row, body.decision, principal, now)
+    change = HANDLERS[body.decision](ctx, body)
+    record = _record(ctx, body.decision, change)
+    return {"decision": record, "case": load_case(conn, case_id, now=now)}
+
+
+def decision_context(
+    conn: Connection, row: Any, decision: str, principal: Principal, now: datetime
+) -> Context:
+    """What `decision` on the case runs with, or 409 when its status does not allow it."""
     allowed = allowed_decisions(row)
-    if body.decision not in allowed:
+    if decision not in allowed:
         raise InvalidTransition(
-            f"Case {row.number} is {row.status}; {body.decision} is not possible now "
+            f"Case {row.number} is {row.status}; {decision} is not possible now "
             f"(allowed: {', '.join(allowed) or 'nothing'}).",
             current={"status": row.status, "version": row.version},
             allowed=allowed,
         )
-    ctx = Context(conn, row, principal, now, hall_day_of(conn, row.hall_id, now), Checklist([], []))
-    ctx.checklist = load_checklist(conn, row)
-    change = HANDLERS[body.decision](ctx, body)
-    record = _record(ctx, body.decision, change)
-    return {"decision": record, "case": load_case(conn, case_id, now=now)}
+    day = hall_day_of(conn, row.hall_id, now)
+    return Context(conn, row, principal, now, day, load_checklist(conn, row))
 
 
 def _check_version(conn: Connection, row: Any, if_match: int | None, now: datetime) -> None:

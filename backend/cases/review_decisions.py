@@ -13,7 +13,7 @@ from api_client.models.decisions import (
     SupplementItem,
     SupplementReceivedDecision,
 )
-from backend.cases.case_notices import issue_notice, notice_item
+from backend.cases.case_notices import NoticeDraft, notice_item
 from backend.cases.decision_context import (
     Change,
     Context,
@@ -29,25 +29,23 @@ from backend.problems import Conflict, InvalidInput, NoticeRepeats
 ABSENT_REASON, ABSENT_REASON_EN = "尚未提交", "not supplied"
 
 
-def accept(ctx: Context, body: AcceptDecision) -> Change:
+def accept_notice(ctx: Context, body: AcceptDecision) -> NoticeDraft:
     require_complete(ctx, owed_allowed=False)
+    deadline = start_clock(ctx)["deadline_on"]
+    return NoticeDraft("accept", provided_items(ctx), deadline=deadline)
+
+
+def accept(ctx: Context, body: AcceptDecision) -> Change:
+    draft = accept_notice(ctx, body)
     values = start_clock(ctx)
-    notice = issue_notice(
-        ctx.conn,
-        case_row=ctx.row,
-        kind="accept",
-        clerk_name=ctx.principal.display_name,
-        now=ctx.now,
-        today=ctx.today,
-        items=provided_items(ctx),
-        deadline=values["deadline_on"],
-    )
+    notice = ctx.issue(draft)
     return Change(
         "accepted", values, notice, note=body.note, details={"deadline": values["deadline_on"]}
     )
 
 
-def accept_with_owed(ctx: Context, body: AcceptWithOwedDecision) -> Change:
+def _owed_plan(ctx: Context, body: AcceptWithOwedDecision) -> tuple[NoticeDraft, dict[str, date]]:
+    """The pledge notice and each owed material's due date."""
     owed = require_complete(ctx, owed_allowed=True)
     if not owed:
         raise Conflict(
@@ -55,10 +53,8 @@ def accept_with_owed(ctx: Context, body: AcceptWithOwedDecision) -> Change:
             current={"status": ctx.row.status, "version": ctx.row.version},
             allowed=["accept"],
         )
-    values = start_clock(ctx)
-    deadline: date = values["deadline_on"]
+    deadline: date = start_clock(ctx)["deadline_on"]
     due = _owed_due_dates(body, [r["material"] for r in owed], ctx.today, deadline)
-    set_owed_due(ctx.conn, ctx.row.id, due)
     items = [
         notice_item(
             r["name"],
@@ -69,17 +65,19 @@ def accept_with_owed(ctx: Context, body: AcceptWithOwedDecision) -> Change:
         )
         for r in owed
     ]
-    notice = issue_notice(
-        ctx.conn,
-        case_row=ctx.row,
-        kind="owed",
-        clerk_name=ctx.principal.display_name,
-        now=ctx.now,
-        today=ctx.today,
-        items=items,
-        deadline=deadline,
-    )
-    details = {"deadline": deadline, "owed": {code: d.isoformat() for code, d in due.items()}}
+    return NoticeDraft("owed", items, deadline=deadline), due
+
+
+def owed_notice(ctx: Context, body: AcceptWithOwedDecision) -> NoticeDraft:
+    return _owed_plan(ctx, body)[0]
+
+
+def accept_with_owed(ctx: Context, body: AcceptWithOwedDecision) -> Change:
+    draft, due = _owed_plan(ctx, body)
+    values = start_clock(ctx)
+    set_owed_due(ctx.conn, ctx.row.id, due)
+    notice = ctx.issue(draft)
+    details = {"deadline": draft.deadline, "owed": {code: d.isoformat() for code, d in due.items()}}
     return Change("accepted", values, notice, note=body.note, details=details)
 
 
@@ -104,18 +102,15 @@ def _owed_due_dates(
     return due
 
 
-def supplement(ctx: Context, body: SupplementDecision) -> Change:
+def supplement_notice(ctx: Context, body: SupplementDecision) -> NoticeDraft:
     items, revisions = _supplement_items(ctx, body.items)
-    notice = issue_notice(
-        ctx.conn,
-        case_row=ctx.row,
-        kind="supplement",
-        clerk_name=ctx.principal.display_name,
-        now=ctx.now,
-        today=ctx.today,
-        items=items,
-        revisions=revisions,
-    )
+    return NoticeDraft("supplement", items, revisions=revisions)
+
+
+def supplement(ctx: Context, body: SupplementDecision) -> Change:
+    draft = supplement_notice(ctx, body)
+    notice = ctx.issue(draft)
+    revisions = draft.revisions
     values: dict[str, Any] = {}
     details = ctx.details
     if ctx.row.status == "accepted":
@@ -148,9 +143,10 @@ def _supplement_items(
             "everything at once (一次性告知), so it cannot be requested again.",
             materials=repeats,
         )
-    reasons = _defects(ctx)
+    errors = error_findings(ctx)
+    reasons = _reasons(ctx.checklist.rows, errors)
     chosen = {item.material: item for item in named}
-    for code in reasons:
+    for code in dict.fromkeys(f["material"] for f in errors if f["material"]):
         if code not in chosen and code not in unchanged:
             chosen[code] = SupplementItem(material=code)
     if not chosen:
@@ -185,20 +181,33 @@ def _refuse_unknown(named: list[SupplementItem], rows: dict[str, Any]) -> None:
         )
 
 
-def _defects(ctx: Context) -> dict[str, tuple[str, str]]:
-    """Material → (reason zh, reason en) for every mandatory material missing and every
-    material with an error finding."""
-    reasons: dict[str, tuple[str, str]] = {}
-    for finding in error_findings(ctx):
-        code = finding["material"]
-        if code and code not in reasons:
+def _absent(row: dict[str, Any]) -> bool:
+    """Not supplied: recorded missing, or not recorded and nothing uploaded (mandatory or not)."""
+    return row["status"] == "missing" or (row["status"] == "pending" and not row["uploaded"])
+
+
+def _reasons(
+    rows: list[dict[str, Any]], errors: list[dict[str, Any]]
+) -> dict[str, tuple[str, str]]:
+    """Material → (reasons zh, reasons en): every reason it cannot stand, joined - "not
+    supplied" when it is absent (mandatory or optional) and the message of each of its error
+    findings. The notice lists a material with no reason only when the clerk gives one."""
+    reasons: dict[str, list[tuple[str, str]]] = {}
+    for row in rows:
+        if _absent(row):
             # the notice names the material on the same line: "not supplied" says the rest
-            absent = finding["code"] == "material_absent"
-            reasons[code] = (
-                ABSENT_REASON if absent else finding["message_zh"],
-                ABSENT_REASON_EN if absent else finding["message_en"],
-            )
-    return reasons
+            reasons[row["material"]] = [(ABSENT_REASON, ABSENT_REASON_EN)]
+    for finding in errors:
+        code = finding["material"]
+        if not code or finding["code"] == "material_absent":
+            continue
+        reason = (finding["message_zh"], finding["message_en"])
+        if reason not in reasons.setdefault(code, []):
+            reasons[code].append(reason)
+    return {
+        code: ("；".join(zh for zh, _ in found), "; ".join(en for _, en in found))
+        for code, found in reasons.items()
+    }
 
 
 def _supplement_item(

@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Path, Response
 from sqlalchemy import Connection
 
-from api_client.models import DecisionRequest, DecisionResult
+from api_client.models import DecisionRequest, DecisionResult, NoticeDecisionRequest, NoticePreview
 from backend.cases.case_notices import load_notice, render
 from backend.cases.decisions import apply_decision
+from backend.cases.notice_preview import preview_notice
 from backend.cases.records import case_hall
 from backend.problems import ApiProblem, NotFound
 from backend.routes.common import Staff, State
@@ -48,6 +49,27 @@ async def decide(
         principal=principal,
         hall_of=lambda conn: case_hall(conn, case),
         version_of=lambda result: result["case"]["version"],
+    )
+
+
+@router.post(
+    "/cases/{case}/notice-preview",
+    response_model=NoticePreview,
+    responses={403: {}, 404: {}, 409: {}, 422: {}},
+    summary="The notice a decision would issue now, as text, without deciding",
+    description="Read-only (no Idempotency-Key, nothing is written): the body is the decision "
+    "as it would be sent to `/cases/{case}/decisions` (accept, accept_with_owed, supplement, "
+    "reject or approve); it is refused as that decision would be.",
+)
+async def notice_preview(
+    case: CaseId,
+    body: Annotated[NoticeDecisionRequest, Body()],
+    principal: Staff,
+    state: State,
+) -> Any:
+    now = state.clock.now()
+    return await state.db.read(
+        lambda conn: preview_notice(conn, case_id=case, body=body, principal=principal, now=now)
     )
 
 

@@ -353,6 +353,11 @@ MATRIX: dict[tuple[str, str], Row] = {
         ),
         "refused",
     ),
+    ("POST", "/api/v1/cases/{case}/notice-preview"): Row(
+        STAFF,
+        lambda w: Call("POST", f"/api/v1/cases/{w.case_a}/notice-preview", {"decision": "accept"}),
+        "refused",
+    ),
     ("GET", "/api/v1/cases/{case}/notices/{notice}"): Row(
         STAFF, lambda w: Call("GET", f"/api/v1/cases/{w.case_a}/notices/1.txt"), "refused"
     ),

@@ -128,3 +128,92 @@ async def test_reject_and_approve_and_owed_notices_carry_their_content(
         (await fetch(clerk, approved["case"]["notices"][-1]["pdf_url"])).content
     )
     assert "办结通知书" in approve_text.replace("\n", "")
+
+
+def _squashed(text: str) -> str:
+    return "".join(text.split())
+
+
+def pdf_body(data: bytes, notice_number: str) -> str:
+    """The PDF's text without what only the paper has (page numbers and the notice number at the
+    foot of each page, the running header from page 2 on), all whitespace removed (the PDF
+    wraps lines where the text does not)."""
+    pages = [page.extract_text().splitlines() for page in PdfReader(io.BytesIO(data)).pages]
+    title_zh, title_en = pages[0][:2]
+    furniture = {notice_number, f"{title_zh} {title_en}"}
+    kept = [
+        line
+        for lines in pages
+        for line in lines
+        if line.strip() not in furniture
+        and " 页 / 共 " not in line
+        and not line.startswith("办件编号 Case No.")
+    ]
+    return _squashed("".join(kept))
+
+
+async def test_the_preview_is_the_notice_the_supplement_then_issues_with_every_reason(
+    portal: httpx.AsyncClient, clerk: httpx.AsyncClient
+) -> None:
+    case = await intake(portal, sex="male", name="刘建国")
+    await provide(clerk, case, "application", "household_register", "income_authorisation")
+    # one material, three reasons: born another day, another sex, expired
+    wrong = {"birth_date": "1990-01-01", "sex": "female", "valid_until": "2001-01-01"}
+    await provide(clerk, case, "id_card", document=wrong)
+    assert (await verify(clerk, case, "income_proof", status="missing")).status_code == 200
+    body = {
+        "decision": "supplement",
+        "items": [{"material": "id_card"}, {"material": "income_proof"}],
+    }
+    url = f"/api/v1/cases/{case['id']}/notice-preview"
+    response = await clerk.post(url, json=body)  # read-only: no Idempotency-Key
+    assert response.status_code == 200, response.text
+    preview = response.json()
+    text = preview["text"]
+    for reason in ("出生日期", "性别", "过期", "birth date", "sex", "expired"):
+        card = [line for line in text.splitlines() if reason in line]
+        assert card, reason
+    assert "尚未提交" in text and "not supplied" in text
+    assert "材料不符合要求" not in text and "does not meet the requirements" not in text
+
+    result = await decided(clerk, case, **body)
+    notice = result["case"]["notices"][-1]
+    assert notice["number"] == preview["number"] and notice["kind"] == preview["kind"]
+    assert (await fetch(clerk, notice["text_url"])).text == text
+    pdf = (await fetch(clerk, notice["pdf_url"])).content
+    assert pdf_body(pdf, notice["number"]) == _squashed(text.replace("=" * 48, ""))
+
+
+async def test_the_preview_of_an_owed_acceptance_is_the_pledge_notice_then_issued(
+    portal: httpx.AsyncClient, clerk: httpx.AsyncClient
+) -> None:
+    case = await intake(portal)
+    await provide(clerk, case, *SUBSISTENCE_REQUIRED, **VALID)
+    await verify(clerk, case, "income_proof", status="owed")
+    body = {"decision": "accept_with_owed", "pledge_signed": True}
+    url = f"/api/v1/cases/{case['id']}/notice-preview"
+    preview = (await clerk.post(url, json=body)).json()
+    assert preview["kind"] == "owed" and "家庭成员收入证明" in preview["text"]
+    fresh = (await clerk.get(f"/api/v1/cases/{case['id']}")).json()
+    assert fresh["version"] == preview["case_version"]  # the preview decided nothing
+    assert fresh["notices"] == [] and fresh["status"] == case["status"]
+    result = await decided(clerk, case, **body)
+    notice = result["case"]["notices"][-1]
+    assert (await fetch(clerk, notice["text_url"])).text == preview["text"]
+
+
+async def test_a_preview_is_refused_as_the_decision_would_be(
+    portal: httpx.AsyncClient, clerk: httpx.AsyncClient
+) -> None:
+    case = await intake(portal)
+    url = f"/api/v1/cases/{case['id']}/notice-preview"
+    incomplete = await clerk.post(url, json={"decision": "accept"})
+    assert incomplete.status_code == 409 and problem_kind(incomplete) == "materials-incomplete"
+    no_notice = await clerk.post(url, json={"decision": "withdraw"})
+    assert no_notice.status_code == 422 and problem_kind(no_notice) == "validation"
+    assert incomplete.headers["content-type"] == "application/problem+json"
+    too_early = await clerk.post(url, json={"decision": "approve"})
+    assert too_early.status_code == 409 and problem_kind(too_early) == "invalid-transition"
+    missing = await clerk.post("/api/v1/cases/999999/notice-preview", json={"decision": "accept"})
+    assert missing.status_code == 404
+    assert (await portal.post(url, json={"decision": "accept"})).status_code == 403

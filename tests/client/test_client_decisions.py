@@ -20,6 +20,8 @@ from api_client.models import (
     CaseIntake,
     IntakeApplicant,
     MaterialVerification,
+    SupplementDecision,
+    SupplementItem,
     WithdrawDecision,
 )
 from backend.hall.seed import DEMO_PASSWORD
@@ -63,6 +65,25 @@ async def test_verify_and_decide(fresh_backend: Backend) -> None:
             case.id, WithdrawDecision(decision="withdraw"), version=checked.version
         )
     assert result.case.status == "withdrawn" and result.decision is not None
+
+
+async def test_a_notice_preview_then_the_decision_with_its_version(fresh_backend: Backend) -> None:
+    clerk, case = await claimed_case(fresh_backend)
+    async with clerk:
+        with pytest.raises(MaterialsIncomplete):
+            await clerk.notice_preview(case.id, AcceptDecision(decision="accept"))
+        material = case.checklist[0].material if case.checklist else ""
+        supplement = SupplementDecision(
+            decision="supplement", items=[SupplementItem(material=material)]
+        )
+        preview = await clerk.notice_preview(case.id, supplement)
+        assert preview.kind == "supplement" and preview.case_version == case.version
+        assert "补正材料一次性告知书" in preview.text and "not supplied" in preview.text
+        result = await clerk.decide(case.id, supplement, version=preview.case_version)
+        issued = result.case.notices[-1] if result.case.notices else None
+        assert issued is not None and issued.number == preview.number
+        text = await clerk.notice(case.id, issued.id, pdf=False)
+    assert text.decode() == preview.text
 
 
 async def test_decisions_through_the_outbox_keep_the_cases_order(
