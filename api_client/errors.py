@@ -22,6 +22,8 @@ Our exception hierarchy:
   | + NoticeRepeatsMaterial
   | + ELicenceUnusable
   | + AlreadyRated
+  | + WindowNotOpen
+  | + TransferWindowNotOpen
   + PreconditionFailed .......... 412, carries `.current`
   + PreconditionRequired ........ 428
   + ValidationFailed ............ 422 and 400, carries `.field_errors`
@@ -74,9 +76,11 @@ __all__ = [
     "ServerError",
     "TokenExpired",
     "TokenRevoked",
+    "TransferWindowNotOpen",
     "Unauthenticated",
     "Unavailable",
     "ValidationFailed",
+    "WindowNotOpen",
     "WindowTaken",
     "error_from_problem",
     "error_from_response",
@@ -200,6 +204,14 @@ class AlreadyRated(Conflict):
     kind = "already-rated"
 
 
+class WindowNotOpen(Conflict):
+    kind = "window-not-open"
+
+
+class TransferWindowNotOpen(Conflict):
+    kind = "transfer-window-not-open"
+
+
 class PreconditionFailed(ApiError):
     kind = "precondition-failed"
 
@@ -285,6 +297,8 @@ _BY_KIND: dict[str, type[ApiError]] = {
         NoticeRepeatsMaterial,
         ELicenceUnusable,
         AlreadyRated,
+        WindowNotOpen,
+        TransferWindowNotOpen,
         PreconditionFailed,
         PreconditionRequired,
         ValidationFailed,

@@ -283,6 +283,19 @@ class ApplicantMismatch(Conflict):
     kind, title = "applicant-mismatch", "The cases have different applicants"
 
 
+class WindowNotOpen(Conflict):
+    """A window that is paused or closed calls no ticket (carries `window` and `state`)."""
+
+    kind, title = "window-not-open", "The window is not open"
+
+
+class TransferWindowNotOpen(Conflict):
+    """A ticket is not sent to a paused or closed window, where nobody would call it (carries
+    `window` and `state`)."""
+
+    kind, title = "transfer-window-not-open", "The target window is not open"
+
+
 class UnmergeRefused(Conflict):
     """The merge can no longer be undone (period over, decision since, already undone)."""
 

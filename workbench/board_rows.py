@@ -17,7 +17,9 @@ CLOSED_CASE = frozenset({"approved", "rejected", "withdrawn", "merged"})
 SATISFIED_FROM = 3
 BAD_UP_TO = 2
 
-AlertKind = Literal["alarm", "wait_warning", "wait_critical", "idle", "overdue", "bad_rating"]
+AlertKind = Literal[
+    "alarm", "wait_warning", "wait_critical", "idle", "overdue", "bad_rating", "stranded"
+]
 Section = Literal["windows", "queues", "cases", "alerts", "ratings", "trend"]
 SECTIONS: tuple[Section, ...] = ("windows", "queues", "cases", "alerts", "ratings", "trend")
 

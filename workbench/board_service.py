@@ -117,9 +117,16 @@ class BoardService:
         return _result(mutation.label, settled)
 
     async def move_ticket(
-        self, ticket_id: int, *, window: str | None = None, service_item: str | None = None
+        self,
+        ticket_id: int,
+        *,
+        window: str | None = None,
+        service_item: str | None = None,
+        reason: str | None = None,
     ) -> ActionResult:
-        body = TicketActionRequest(window=window, service_item=service_item)
+        """Send a waiting ticket to another window or queue; the server wants the `reason`
+        (without it the move is refused) and refuses a paused or closed window."""
+        body = TicketActionRequest(window=window, service_item=service_item, reason=reason)
         return await self._through_outbox(Mutation.ticket_action(ticket_id, "transfer", body))
 
     async def reactivate(self, ticket_id: int) -> ActionResult:

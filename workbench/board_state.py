@@ -3,9 +3,11 @@ event (no re-fetching), and the alerts derived from it.
 
 `apply(event)` folds one event in O(1) (plus the size of one queue for a move) and marks which
 sections changed in `dirty`; the screen repaints those sections on its own timer. `tick(now)`
-derives the alerts that depend on the time passing: waits over a queue's thresholds, a window
-idle while its queues wait, cases becoming overdue. Events raise the others at once: ratings of
-1-2 and emergency alarms (which stay until a supervisor acknowledges them on the server).
+derives the alerts that depend on the time passing or on several rows: waits over a queue's
+thresholds, a window idle while its queues wait, cases becoming overdue, a ticket waiting for a
+window where nobody can call it (closed, or nobody logged in: "stranded"). Events raise the
+others at once: ratings of 1-2 and emergency alarms (which stay until a supervisor acknowledges
+them on the server).
 
 Textual-free, so it is unit-tested with real events from the real backend.
 """
@@ -70,6 +72,8 @@ class BoardState:
         self._alerted_levels: dict[str, str] = {}
         self._overdue_seen: set[int] = set()
         self._no_shows: set[int] = set()
+        self._sent_to: dict[str, set[int]] = {}
+        """Window code -> the waiting tickets sent to that window alone."""
         self.dirty: set[Section] = set(SECTIONS)
         self.events_applied = 0
         self.last_event_at: datetime | None = None
@@ -101,6 +105,7 @@ class BoardState:
             self.tickets[t.id] = row
             if t.status == "waiting":
                 self._queue(t.service_item).join(t.id, t.queued_at)
+                self._retarget(row, None)
             elif t.status == "no_show":
                 self._no_shows.add(t.id)
         for w in board.windows:
@@ -177,6 +182,17 @@ class BoardState:
     def has_no_shows(self) -> bool:
         return bool(self._no_shows)
 
+    def stranded(self) -> list[TicketRow]:
+        """Waiting tickets sent to a window where nobody can call them (closed, or no clerk)."""
+        rows = [
+            self.tickets[ticket_id]
+            for code, sent in self._sent_to.items()
+            if code in self.windows and self.windows[code].activity == "closed"
+            for ticket_id in sent
+            if ticket_id in self.tickets
+        ]
+        return sorted(rows, key=lambda t: t.queued_at)
+
     def waiting_tickets(self, item: str | None = None) -> list[TicketRow]:
         rows = [
             t
@@ -223,6 +239,7 @@ class BoardState:
             )  # fmt: skip
             self.tickets[ticket_id] = ticket
             self._queue(ticket.service_item).join(ticket_id, event.at)
+            self._retarget(ticket, None)
             self.trend.tickets[self.trend.bucket(event.at)] += 1
             self.dirty.update(("queues", "trend"))
             return
@@ -251,7 +268,7 @@ class BoardState:
         elif action == "reactivate":
             queue = self._queue(ticket.service_item)
             queue.no_shows_today = max(0, queue.no_shows_today - 1)
-        holder = ticket.window
+        holder, sent_to = ticket.window, ticket.target_window
         ticket.status = status
         ticket.service_item = str(p.get("service_item") or ticket.service_item)
         ticket.window = p.get("window")
@@ -270,9 +287,17 @@ class BoardState:
             self._no_shows.add(ticket_id)
         else:
             self._no_shows.discard(ticket_id)
+        self._retarget(ticket, sent_to)
         if status in ("done", "transferred"):
             del self.tickets[ticket_id]
         self.dirty.update(("queues", "windows"))
+
+    def _retarget(self, ticket: TicketRow, sent_to: str | None) -> None:
+        """Keep `_sent_to` current after the ticket (sent to `sent_to` before) changed."""
+        if sent_to is not None:
+            self._sent_to.get(sent_to, set()).discard(ticket.id)
+        if ticket.status == "waiting" and ticket.target_window is not None:
+            self._sent_to.setdefault(ticket.target_window, set()).add(ticket.id)
 
     def _hold(self, code: str, ticket: TicketRow, at: datetime) -> None:
         window = self.windows.get(code)
@@ -425,7 +450,8 @@ class BoardState:
         return False
 
     def tick(self, now: datetime) -> None:
-        """Derive the alerts that come with time: long waits, idle windows, overdue cases."""
+        """Derive the alerts that come with time or from several rows: long waits, idle
+        windows, overdue cases, stranded tickets."""
         for queue in self.queues.values():
             level = queue.level(now)
             before = self._alerted_levels.get(queue.service_item, "ok")
@@ -460,6 +486,16 @@ class BoardState:
                         {"minutes": int((now - since).total_seconds() // 60)},
                     )
                 )
+        for ticket in self.stranded():
+            self._alert(
+                Alert(
+                    f"stranded:{ticket.id}:{ticket.target_window}",
+                    "stranded",
+                    now,
+                    ticket.number,
+                    {"window": ticket.target_window or "-"},
+                )
+            )
         today = self.today(now)
         for case in self.cases.values():
             if case.deadline < today and case.id not in self._overdue_seen:

@@ -56,6 +56,17 @@ class BoardTicket(ResponseModel):
     version: int
 
 
+class StrandedTicket(ResponseModel):
+    """A waiting ticket sent to one window where nobody can call it: the window is closed or
+    nobody is logged in to it. The supervisor moves it on or staffs the window."""
+
+    ticket_id: int
+    number: str
+    service_item: str
+    window: str
+    queued_at: datetime
+
+
 class BoardQueue(ResponseModel):
     service_item: str
     name: str
@@ -125,6 +136,10 @@ class Board(ResponseModel):
     wait_critical_minutes: int
     windows: list[BoardWindow]
     tickets: list[BoardTicket]
+    stranded: list[StrandedTicket] = Field(
+        default_factory=list,
+        description="Waiting tickets sent to a window that is closed or has nobody logged in.",
+    )
     queues: list[BoardQueue]
     cases: list[BoardCase]
     alarms: list[Alarm] = Field(description="Unacknowledged alarms, newest first.")

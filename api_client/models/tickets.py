@@ -69,6 +69,12 @@ class TicketActionRequest(RequestModel):
         default=None, max_length=32, description="transfer: the target service item."
     )
     outcome: TicketOutcome | None = Field(default=None, description="finish: required.")
+    reason: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="transfer: required, why the ticket moves (the board and the log show it).",
+    )
     note: str | None = Field(default=None, max_length=500)
 
 

@@ -103,6 +103,7 @@ def board_snapshot(conn: Connection, hall_id: int, now: datetime) -> dict[str, A
         "wait_critical_minutes": critical,
         "windows": windows_body,
         "tickets": in_play,
+        "stranded": stranded(windows_body, in_play),
         "queues": queues,
         "cases": _cases_near_deadline(conn, hall_id, hall_day),
         "alarms": list_alarms(conn, hall_id, True),
@@ -205,6 +206,24 @@ def _windows(
             }
         )
     return body
+
+
+def stranded(
+    windows_body: list[dict[str, Any]], in_play: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Waiting tickets sent to a window nobody can call them at (closed, or no clerk)."""
+    unstaffed = {w["code"] for w in windows_body if w["activity"] == "closed"}
+    return [
+        {
+            "ticket_id": t["id"],
+            "number": t["number"],
+            "service_item": t["service_item"],
+            "window": t["target_window"],
+            "queued_at": t["queued_at"],
+        }
+        for t in in_play
+        if t["status"] == "waiting" and t["target_window"] in unstaffed
+    ]
 
 
 def activity_of(state: str, clerk: str | None, held_status: str | None) -> str:

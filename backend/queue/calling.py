@@ -27,7 +27,7 @@ from backend.db.prepared import Prepared
 from backend.db.schema import tickets, window_items, windows
 from backend.hall.catalogue import hall_rules, window_by_code
 from backend.hall.working_calendar import local_day
-from backend.problems import Conflict, Forbidden
+from backend.problems import Conflict, Forbidden, WindowNotOpen
 from backend.queue.records import load_ticket, ticket_event_payload, ticket_select, ticket_to_wire
 
 
@@ -255,9 +255,11 @@ def _clerks_window(conn: Connection, hall_id: int, window_code: str, window_id: 
     if window.id != window_id:
         raise Forbidden(f"You are not logged in to window {window_code}.")
     if window.state != "open":
-        raise Conflict(
+        raise WindowNotOpen(
             f"Window {window_code} is {window.state}; resume it before calling.",
             current={"state": window.state, "pause_reason": window.pause_reason},
+            window=window_code,
+            state=window.state,
         )
     return window
 

@@ -32,6 +32,8 @@ from backend.problems import (
     NotFound,
     PreconditionFailed,
     RecallTooSoon,
+    TransferWindowNotOpen,
+    WindowNotOpen,
 )
 from backend.queue.records import load_ticket, ticket_event_payload
 
@@ -103,6 +105,8 @@ def apply_action(
     payload = ticket_event_payload(ticket)
     if body is not None and body.note:
         payload["note"] = body.note
+    if action == "transfer":
+        payload["reason"] = body.reason
     if action == "finish":
         payload["outcome"] = ticket["outcome"]
     append_event(
@@ -149,7 +153,11 @@ def _action_values(
     if action == "call":
         window = conn.execute(select(windows).where(windows.c.id == principal.window_id)).one()
         if window.state != "open":
-            raise Conflict(f"Window {window.code} is {window.state}; resume it before calling.")
+            raise WindowNotOpen(
+                f"Window {window.code} is {window.state}; resume it before calling.",
+                window=window.code,
+                state=window.state,
+            )
         return {"window_id": window.id, "called_at": now, "target_window_id": None}
     if action == "recall":
         return _recall_values(conn, row, now)
@@ -200,6 +208,11 @@ def _transfer_values(conn: Connection, row: Any, body: Any) -> dict[str, Any]:
                 {"loc": ["body", "window"], "msg": "give window or service_item", "type": "missing"}
             ],
         )
+    if not body.reason:
+        raise InvalidInput(
+            "transfer needs a reason: say why the ticket moves.",
+            errors=[{"loc": ["body", "reason"], "msg": "field required", "type": "missing"}],
+        )
     values: dict[str, Any] = {
         "window_id": None,
         "target_window_id": None,
@@ -209,5 +222,13 @@ def _transfer_values(conn: Connection, row: Any, body: Any) -> dict[str, Any]:
         item = service_item_by_code(conn, row.hall_id, body.service_item, field="service_item")
         values["service_item_id"] = item.id
     if body.window is not None:
-        values["target_window_id"] = window_by_code(conn, row.hall_id, body.window).id
+        target = window_by_code(conn, row.hall_id, body.window)
+        if target.state != "open":
+            raise TransferWindowNotOpen(
+                f"Window {target.code} is {target.state}: nobody there would call ticket "
+                f"{row.number}. Send it to an open window.",
+                window=target.code,
+                state=target.state,
+            )
+        values["target_window_id"] = target.id
     return values

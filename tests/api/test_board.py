@@ -179,14 +179,16 @@ async def test_a_supervisor_moves_waiting_tickets_and_reactivates_a_no_show(
     terminal, sup = hall["terminal"], hall["super"]
     ticket = await issue(terminal, "GA-001")
     # a clerk cannot move a waiting ticket; a supervisor can, to another window
-    await act(hall["clerk01"], ticket["id"], "transfer", {"window": "W02"}, status=403)
-    moved = await act(sup, ticket["id"], "transfer", {"window": "W02"})
+    to_w02 = {"window": "W02", "reason": "W01 is busy"}
+    await act(hall["clerk01"], ticket["id"], "transfer", to_w02, status=403)
+    moved = await act(sup, ticket["id"], "transfer", to_w02)
     assert (moved["status"], moved["target_window"]) == ("waiting", "W02")
     called = await hall["clerk02"].post("/api/v1/windows/W02/call-next", headers=key())
     assert called.json()["id"] == ticket["id"]
     # or to another service item
     other = await issue(terminal, "GA-001")
-    moved = await act(sup, other["id"], "transfer", {"service_item": "GA-002"})
+    to_item = {"service_item": "GA-002", "reason": "wrong queue"}
+    moved = await act(sup, other["id"], "transfer", to_item)
     assert moved["service_item"] == "GA-002"
     assert by((await board(sup))["queues"], "service_item", "GA-002")["waiting"] == 1
     # a no-show comes back to the queue
@@ -226,6 +228,24 @@ async def test_a_supervisor_closes_and_reopens_a_window(
     assert (await clerk.post("/api/v1/windows/W01/call-next", headers=key())).status_code == 200
     missing = await sup.post("/api/v1/windows/W99/close", headers=key())
     assert missing.status_code == 404
+
+
+async def test_a_ticket_sent_to_a_window_nobody_is_at_shows_as_stranded(
+    fresh_backend: Backend, hall: dict[str, httpx.AsyncClient]
+) -> None:
+    sup = hall["super"]
+    ticket = await issue(hall["terminal"], "GA-001")
+    moved = await act(sup, ticket["id"], "transfer", {"window": "W03", "reason": "W03 knows it"})
+    assert moved["target_window"] == "W03"  # open, but nobody is logged in to it
+    stranded = (await board(sup))["stranded"]
+    assert [(s["ticket_id"], s["number"], s["window"]) for s in stranded] == [
+        (ticket["id"], ticket["number"], "W03")
+    ]
+    clerk03 = await fresh_backend.login("clerk03", "W03")
+    assert (await board(sup))["stranded"] == []
+    await clerk03.post("/api/v1/auth/logout")
+    assert [s["ticket_id"] for s in (await board(sup))["stranded"]] == [ticket["id"]]
+    await clerk03.aclose()
 
 
 async def test_a_supervisor_reassigns_a_case(hall: dict[str, httpx.AsyncClient]) -> None:

@@ -201,7 +201,7 @@ async def test_transfer_to_a_window_reaches_only_that_window(
     clerk01 = await fresh_backend.login("clerk01", "W01")
     ticket = await issue(terminal)
     await call_next(clerk04, "W04")
-    moved = await act(clerk04, ticket, "transfer", window="W07", note="needs exit-entry desk")
+    moved = await act(clerk04, ticket, "transfer", window="W07", reason="needs exit-entry desk")
     assert (moved.json()["status"], moved.json()["target_window"]) == ("waiting", "W07")
     assert moved.json()["transfer_count"] == 1
     assert (await call_next(clerk01, "W01")).status_code == 204
@@ -218,12 +218,12 @@ async def test_transfer_to_another_service_item_joins_that_queue_in_place(
     ticket = await issue(terminal)
     later = await issue(terminal, PASSPORT)
     await call_next(clerk04, "W04")
-    moved = await act(clerk04, ticket, "transfer", service_item=PASSPORT)
+    moved = await act(clerk04, ticket, "transfer", service_item=PASSPORT, reason="passport")
     assert moved.json()["service_item"] == PASSPORT
     # it keeps its original place: issued before the passport ticket
     assert (await call_next(clerk07, "W07")).json()["id"] == ticket["id"]
     assert (await call_next(clerk07, "W07")).json()["id"] == later["id"]
-    bad = await act(clerk07, later, "transfer")
+    bad = await act(clerk07, later, "transfer", reason="nowhere")
     assert bad.status_code == 422
     await clerk07.aclose()
 
@@ -268,6 +268,8 @@ async def test_a_paused_window_cannot_call_until_resumed(
     refused = await call_next(clerk04, "W04")
     assert refused.status_code == 409
     assert "paused" in refused.json()["detail"]
+    assert problem_kind(refused) == "window-not-open"
+    assert (refused.json()["window"], refused.json()["state"]) == ("W04", "paused")
     await clerk04.post("/api/v1/windows/W04/resume", headers=key())
     assert (await call_next(clerk04, "W04")).status_code == 200
 
@@ -298,3 +300,43 @@ async def test_a_clerk_calls_only_for_the_window_logged_in_to(
     response = await call_next(clerk04, "W07")
     assert response.status_code == 403
     assert (await call_next(clerk04, "W99")).status_code == 404
+
+
+async def test_a_transfer_needs_a_reason(
+    terminal: httpx.AsyncClient, clerk04: httpx.AsyncClient
+) -> None:
+    ticket = await issue(terminal)
+    await call_next(clerk04, "W04")
+    for body in ({"service_item": PASSPORT}, {"service_item": PASSPORT, "reason": "   "}):
+        refused = await act(clerk04, ticket, "transfer", **body)
+        assert refused.status_code == 422, refused.text
+        assert problem_kind(refused) == "validation"
+        assert ["body", "reason"] in [e["loc"] for e in refused.json()["errors"]]
+    held = await clerk04.get(f"/api/v1/tickets/{ticket['id']}")
+    assert (held.json()["status"], held.json()["service_item"]) == ("called", MARRIAGE)
+
+
+async def test_a_ticket_is_not_sent_to_a_closed_or_paused_window(
+    fresh_backend: Backend,
+    terminal: httpx.AsyncClient,
+    clerk04: httpx.AsyncClient,
+    supervisor: httpx.AsyncClient,
+) -> None:
+    clerk07 = await fresh_backend.login("clerk07", "W07")
+    ticket = await issue(terminal)
+    await call_next(clerk04, "W04")
+    closed = await supervisor.post("/api/v1/windows/W02/close", json={}, headers=key())
+    assert closed.status_code == 200, closed.text
+    paused = await clerk07.post("/api/v1/windows/W07/pause", json={"reason": "x"}, headers=key())
+    assert paused.status_code == 200, paused.text
+    for window, state in (("W02", "closed"), ("W07", "paused")):
+        refused = await act(clerk04, ticket, "transfer", window=window, reason="their desk")
+        assert refused.status_code == 409, refused.text
+        assert problem_kind(refused) == "transfer-window-not-open"
+        assert (refused.json()["window"], refused.json()["state"]) == (window, state)
+    held = (await clerk04.get(f"/api/v1/tickets/{ticket['id']}")).json()
+    assert (held["status"], held["window"], held["target_window"]) == ("called", "W04", None)
+    await clerk07.post("/api/v1/windows/W07/resume", headers=key())
+    moved = await act(clerk04, ticket, "transfer", window="W07", reason="their desk")
+    assert moved.json()["target_window"] == "W07"
+    await clerk07.aclose()

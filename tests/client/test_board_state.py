@@ -140,12 +140,12 @@ async def test_the_folded_state_matches_a_fresh_snapshot_after_a_busy_spell(
     await act(one, first, "start")
     fresh_backend.clock.advance(timedelta(minutes=4))
     await act(one, first, "finish", {"outcome": "completed"})
-    await act(sup, tickets[1]["id"], "transfer", {"window": "W02"})
+    await act(sup, tickets[1]["id"], "transfer", {"window": "W02", "reason": "W01 is busy"})
     called = await two.post("/api/v1/windows/W02/call-next", headers=key())
     assert called.json()["id"] == tickets[1]["id"]
     await act(two, tickets[1]["id"], "no-show")
     await act(sup, tickets[1]["id"], "reactivate")
-    await act(sup, tickets[2]["id"], "transfer", {"service_item": "GA-002"})
+    await act(sup, tickets[2]["id"], "transfer", {"service_item": "GA-002", "reason": "queue"})
     await act(one, tickets[3]["id"], "call")
     await act(one, tickets[3]["id"], "park")
     await two.post("/api/v1/windows/W02/pause", json={"reason": "lunch"}, headers=key())
@@ -171,6 +171,31 @@ async def test_the_folded_state_matches_a_fresh_snapshot_after_a_busy_spell(
     await sup.post(f"/api/v1/alarms/{alarm['id']}/acknowledge", headers=key())
     await catch_up(supervisor, state)
     assert not [a for a in state.alerts if a.kind == "alarm"] and not state.alarms
+
+
+async def test_a_ticket_waiting_for_a_window_nobody_is_at_raises_an_alert(
+    fresh_backend: Backend, supervisor: Client, hall: dict[str, httpx.AsyncClient]
+) -> None:
+    state = BoardState.from_board(await supervisor.board())
+    ticket = await issue(hall["terminal"], "GA-001")
+    await act(hall["super"], ticket["id"], "transfer", {"window": "W03", "reason": "its desk"})
+    await catch_up(supervisor, state)
+    now = datetime.now(UTC) + fresh_backend.clock.offset
+    state.tick(now)
+    stranded = [a for a in state.alerts if a.kind == "stranded"]
+    assert [(a.subject, a.detail["window"]) for a in stranded] == [(ticket["number"], "W03")]
+    fresh = await supervisor.board()
+    assert [t.id for t in state.stranded()] == [s.ticket_id for s in fresh.stranded]
+    clerk03 = await fresh_backend.login("clerk03", "W03")
+    await catch_up(supervisor, state)
+    assert state.stranded() == []
+    await clerk03.post("/api/v1/auth/logout")
+    await clerk03.aclose()
+    await catch_up(supervisor, state)
+    assert [t.id for t in state.stranded()] == [ticket["id"]]
+    assert [t.id for t in BoardState.from_board(await supervisor.board()).stranded()] == [
+        ticket["id"]
+    ]
 
 
 async def test_time_brings_wait_idle_and_overdue_alerts(

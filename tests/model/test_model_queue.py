@@ -298,8 +298,8 @@ class HallMachine(RuleBasedStateMachine):
             self.agree_ticket(response.json(), ticket)
 
     def transfer_target(self, data: st.DataObject) -> dict[str, str]:
-        targets = [{"window": w} for w in sorted(CLERKS)]
-        targets += [{"service_item": item} for item in ITEMS]
+        targets = [{"window": w, "reason": "busy"} for w in sorted(CLERKS)]
+        targets += [{"service_item": item, "reason": "wrong queue"} for item in ITEMS]
         return data.draw(st.sampled_from(targets), label="to")
 
     @precondition(lambda self: any(t.status != "done" for t in self.hall.tickets.values()))
@@ -648,7 +648,7 @@ def test_a_recall_waits_for_the_gap_after_every_call(world: World) -> None:
     hall.call_next("W04")
     hall.time_passes()
     hall.act(second, "recall", "W04")
-    hall.act(second, "transfer", "W04", {"service_item": "MZ-002"})
+    hall.act(second, "transfer", "W04", {"service_item": "MZ-002", "reason": "wrong queue"})
     hall.time_passes()
     hall.call_next("W05")
     hall.act(second, "recall", "W05")  # refused: announced 0 s ago
