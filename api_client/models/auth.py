@@ -29,6 +29,10 @@ class Me(ResponseModel):
     hall: str = Field(description="Code of the user's hall.")
     hall_name: str
     window: str | None = Field(default=None, description="Window the session is logged in to.")
+    timezone: str = Field(
+        default="Asia/Shanghai",
+        description="IANA name of the hall's time zone: show every time and day in it.",
+    )
 
 
 class LoginResponse(ResponseModel):

@@ -14,7 +14,8 @@ from backend.cases.records import load_case
 from backend.db.engine import inserted_id
 from backend.db.event_log import Actor, append_event
 from backend.db.schema import applicants, case_materials, cases, materials
-from backend.hall.catalogue import hall_row, service_item_by_code
+from backend.hall.catalogue import hall_row, hall_timezone, service_item_by_code
+from backend.hall.working_calendar import local_day
 from backend.problems import InvalidInput
 
 
@@ -92,7 +93,8 @@ def intake_case(
             )
         )
     )
-    number = f"{hall.code}-{now:%Y%m%d}-{case_id:06d}"
+    day = local_day(now, hall_timezone(conn, hall_id))  # the hall's day, as on its notices
+    number = f"{hall.code}-{day:%Y%m%d}-{case_id:06d}"
     conn.execute(update(cases).where(cases.c.id == case_id).values(number=number))
     if intake.materials:
         conn.execute(

@@ -59,6 +59,12 @@ def hall_rules(conn: Connection, hall_id: int) -> dict[str, Any]:
     return rules
 
 
+def hall_timezone(conn: Connection, hall_id: int) -> str:
+    """The IANA name of the hall's time zone: every day and time a clerk or citizen reads (a
+    ticket's day, a case number, a notice's date, the board) is the hall's."""
+    return str(hall_rules(conn, hall_id)["timezone"])
+
+
 def window_by_code(conn: Connection, hall_id: int, code: str) -> Any:
     row = _WINDOW_BY_CODE.first(conn, {"hall_id": hall_id, "code": code})
     if row is None:

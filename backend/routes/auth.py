@@ -13,7 +13,7 @@ from api_client.models import LoginRequest, LoginResponse, Me
 from backend.auth.sessions import Principal, new_token, revoke_session, token_digest
 from backend.db.event_log import Actor, append_event
 from backend.db.schema import halls, sessions, users, windows
-from backend.hall.catalogue import window_by_code
+from backend.hall.catalogue import hall_timezone, window_by_code
 from backend.problems import AccountLocked, InvalidCredentials, InvalidInput, WindowTaken
 from backend.routes.common import AnyUser, State
 
@@ -164,6 +164,7 @@ async def login(body: LoginRequest, state: State) -> LoginResponse:
         hall=user.hall_code,
         hall_name=user.hall_name,
         window=window,
+        timezone=await state.db.read(hall_timezone, user.hall_id),
     )
     return LoginResponse(token=token, expires_at=expires, me=me)
 
@@ -203,6 +204,7 @@ def _me(conn: Connection, principal: Principal) -> Me:
         hall=hall.code,
         hall_name=hall.name,
         window=window,
+        timezone=hall_timezone(conn, principal.hall_id),
     )
 
 
