@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from api_client.client import Client
 from api_client.models import Window
+
+if TYPE_CHECKING:
+    from workbench.services import DeskService
 
 __all__ = ["TransferTarget", "load_transfer_targets", "transfer_targets"]
 
@@ -64,7 +67,9 @@ def transfer_targets(
 
 
 async def load_transfer_targets(
-    client: Client, *, here: str | None, service_item: str | None
+    service: DeskService, *, service_item: str | None, here: str | None = None
 ) -> list[TransferTarget]:
-    """`transfer_targets` from the windows as they are now (states change during the day)."""
-    return transfer_targets((await client.windows()).items, here=here, service_item=service_item)
+    """`transfer_targets` from the windows as they are now (states change during the day; the
+    desk's cached list is not enough), away from `here` (the desk's own window by default)."""
+    windows = (await service.ws.client.windows()).items
+    return transfer_targets(windows, here=here or service.window, service_item=service_item)
