@@ -7,17 +7,17 @@ handler that turns any failed worker into a notification saying what failed and 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from textual import on, work
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from screens.errors import describe_error
+from screens.host import DeskHost
 from workbench.i18n import t
 
 if TYPE_CHECKING:
-    from screens.app import WorkbenchApp
     from workbench.services import DeskService
 
 __all__ = ["DeskModal", "DeskScreen", "report_failure"]
@@ -39,12 +39,8 @@ class DeskScreen(Screen[None]):
     """A full screen of the workbench."""
 
     @property
-    def desk(self) -> WorkbenchApp:
-        from screens.app import WorkbenchApp
-
-        app = self.app
-        assert isinstance(app, WorkbenchApp)
-        return app
+    def desk(self) -> DeskHost:
+        return cast(DeskHost, self.app)
 
     @property
     def service(self) -> DeskService:
@@ -78,11 +74,7 @@ class DeskModal(ModalScreen[R]):
 
     @property
     def service(self) -> DeskService:
-        from screens.app import WorkbenchApp
-
-        app = self.app
-        assert isinstance(app, WorkbenchApp)
-        return app.service
+        return cast(DeskHost, self.app).service
 
     def translate(self) -> None:
         self.call_later(self.recompose)

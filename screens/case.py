@@ -42,6 +42,7 @@ from api_client.models import (
 )
 from api_client.models.decisions import DecisionRequest
 from screens.base import DeskScreen
+from screens.bindings import CLERK2, named_binding
 from screens.case_text import (
     guideline_text,
     owed_preview,
@@ -53,7 +54,7 @@ from screens.case_text import (
 from screens.conflicts import ConflictDialog
 from screens.dialogs import ChoiceDialog, NoticeDialog, PromptDialog, RejectDialog
 from screens.facts_dialog import FactsDialog
-from screens.merge import merge_bindings, open_merge_candidates, open_merge_history
+from screens.merge import MergeScreen, merge_bindings, open_merge_candidates, open_merge_history
 from screens.merge_text import merge_lines
 from screens.widgets.banners import OfflineBanner, UndoBar
 from screens.widgets.key_bar import KeyBar
@@ -141,42 +142,25 @@ def column_widths(
     return {column: widths[column] for column in CHECKLIST_COLUMNS}
 
 
-def _b(key: str, action: str, name: str, *, show: bool = True) -> Binding:
-    return Binding(
-        key, action, f"key.{name}", show=show, tooltip=f"tip.{name}", id=name.replace("_", "-")
-    )
-
-
-def _b2(key: str, action: str, name: str) -> Binding:
-    """A binding whose label and tooltip live in the `clerk2` table of the catalogue."""
-    return Binding(
-        key,
-        action,
-        f"clerk2.key_{name}",
-        tooltip=f"clerk2.tip_{name}",
-        id=name.replace("_", "-"),
-    )
-
-
 class CaseScreen(DeskScreen):
     """One case, for verification and decision."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        _b("escape", "back", "back"),
-        _b("1", "mark('original')", "mark_original"),
-        _b("2", "mark('copy')", "mark_copy"),
-        _b("3", "mark('upload')", "mark_upload", show=False),
-        _b("l", "e_licence", "e_licence"),
-        _b("m", "mark('missing')", "mark_missing"),
-        _b("o", "mark('owed')", "mark_owed"),
-        _b("0", "mark('not_applicable')", "mark_na", show=False),
-        _b("n", "note", "note", show=False),
-        _b2("i", "facts", "facts"),
-        _b("d", "decide", "decide"),
-        _b2("r", "supplement_received", "supplement_received"),
-        Binding("v", "reveal", "key.reveal", tooltip="case_guard.tip_reveal", id="reveal"),
-        _b("f7", "save_notice", "save_notice", show=False),
-        _b("f8", "print_notice", "print_notice", show=False),
+        named_binding("escape", "back", "back"),
+        named_binding("1", "mark('original')", "mark_original"),
+        named_binding("2", "mark('copy')", "mark_copy"),
+        named_binding("3", "mark('upload')", "mark_upload", show=False),
+        named_binding("l", "e_licence", "e_licence"),
+        named_binding("m", "mark('missing')", "mark_missing"),
+        named_binding("o", "mark('owed')", "mark_owed"),
+        named_binding("0", "mark('not_applicable')", "mark_na", show=False),
+        named_binding("n", "note", "note", show=False),
+        named_binding("i", "facts", "facts", table=CLERK2),
+        named_binding("d", "decide", "decide"),
+        named_binding("r", "supplement_received", "supplement_received", table=CLERK2),
+        named_binding("v", "reveal", "reveal", tooltip="case_guard.tip_reveal"),
+        named_binding("f7", "save_notice", "save_notice", show=False),
+        named_binding("f8", "print_notice", "print_notice", show=False),
         *merge_bindings(candidates="M", history="h"),
     ]
 
@@ -676,6 +660,16 @@ class CaseScreen(DeskScreen):
     def action_merge_history(self) -> None:
         label = self.case.number if self.case is not None else None
         open_merge_history(self, self.case_id, label, on_undone=self.load_case)
+
+    @on(MergeScreen.Closed)
+    def _merge_closed(self, message: MergeScreen.Closed) -> None:
+        message.stop()
+        result = message.result
+        survivor = CaseScreen(result.survivor.id)
+        if self.case_id in (result.survivor.id, result.absorbed.id):
+            self.app.switch_screen(survivor)
+        else:
+            self.app.push_screen(survivor)
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -181,12 +181,13 @@ class DeskService:
             answer = await self.ws.client.login(me.username, password, me.window)
         except Unauthenticated:
             return False
-        self.credentials.set(f"{self.ws.settings.server_url}|{me.username}", answer.token)
+        await self.credentials.aset(f"{self.ws.settings.server_url}|{me.username}", answer.token)
         self._remember_password(password)
         return True
 
-    def has_saved_session(self, server_url: str, username: str) -> bool:
-        return self.credentials.get(f"{server_url.rstrip('/')}|{username}") is not None
+    async def has_saved_session(self, server_url: str, username: str) -> bool:
+        account = f"{server_url.rstrip('/')}|{username}"
+        return await self.credentials.aget(account) is not None
 
     async def logout(self) -> None:
         if self.session is not None:
