@@ -1,14 +1,17 @@
 """Provides `DecisionFlows`: the eight decisions on a case, each with the dialogs it needs.
 
-A flow ends in a `DecisionFlows.DecisionChosen` carrying the request; the case screen sends it
-(through the outbox, held for the undo window).
+A flow ends by sending the decision at once (through the outbox, held for the undo window; at
+once, because the clerk may take it back within that window); the worker posts
+`DecisionFlows.Queued` when the outbox has it.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import partial
 
+from textual import on, work
 from textual.message import Message
 
 from api_client.models import (
@@ -29,6 +32,7 @@ from screens.case_text import owed_preview, supplement_preview, supplement_rows
 from screens.dialogs import ChoiceDialog, NoticeDialog, PromptDialog, RejectDialog
 from screens.stylesheets import beside
 from workbench.i18n import language, t
+from workbench.outbox import OutboxEntry
 
 __all__ = ["DECISIONS", "REJECT_REASONS", "DecisionFlows"]
 
@@ -59,12 +63,13 @@ class DecisionFlows(DeskWidget):
 
     DEFAULT_CSS = beside(__file__)
 
-    class DecisionChosen(Message):
-        """The clerk made a decision: send it."""
+    class Queued(Message):
+        """The decision is in the outbox, held until `entry.not_before`."""
 
-        def __init__(self, decision: DecisionRequest) -> None:
+        def __init__(self, decision: DecisionRequest, entry: OutboxEntry) -> None:
             super().__init__()
             self.decision = decision
+            self.entry = entry
 
     def __init__(self) -> None:
         super().__init__()
@@ -94,7 +99,19 @@ class DecisionFlows(DeskWidget):
         ]
 
     def _submit(self, decision: DecisionRequest) -> None:
-        self.post_message(self.DecisionChosen(decision))
+        if self.case is not None:
+            self.send_decision(self.case, decision)
+
+    @work(exclusive=True, group="case-decide", exit_on_error=False)
+    async def send_decision(self, case: Case, decision: DecisionRequest) -> None:
+        entry = await self.service.decide(case, decision)
+        self.post_message(self.Queued(decision, entry))
+
+    @on(Queued)
+    def _queued(self, message: Queued) -> None:
+        seconds = int(message.entry.not_before - time.time() + 0.5)
+        what = t(f"decision.{message.decision.decision}")
+        self.notify(t("undo.queued", what=what, seconds=seconds))
 
     def _decide_accept(self) -> None:
         self._submit(AcceptDecision(decision="accept"))

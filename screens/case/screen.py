@@ -1,7 +1,7 @@
 """Provides `CaseScreen`: one case, for verification and decision, made of widgets with one job
 each (header and guideline, checklist, detail, decision flows, e-licences, notices).
 
-The widgets post typed messages (`Checklist.MarkRequested`, `DecisionFlows.DecisionChosen`,
+The widgets post typed messages (`Checklist.MarkRequested`, `DecisionFlows.Queued`,
 `ELicences.Chosen`); the screen owns the case and what is on its way, and its workers post
 their results back as messages. Checklist marks and decisions go through the outbox (decisions
 held for the undo window), so the clerk can work on while offline; a change refused because
@@ -24,7 +24,6 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 
 from api_client.models import Case, ChecklistRow, MaterialVerification
-from api_client.models.decisions import DecisionRequest
 from screens.base import DeskScreen
 from screens.bindings import CLERK2, named_binding
 from screens.case.checklist import Checklist
@@ -263,11 +262,6 @@ class CaseScreen(DeskScreen):
             return []
         return self.query_one(DecisionFlows).commands(self.unavailable())
 
-    @on(DecisionFlows.DecisionChosen)
-    def _decision_chosen(self, message: DecisionFlows.DecisionChosen) -> None:
-        if self.case is not None:
-            self.send_decision(message.decision)
-
     # -- reveal, notices, merges ---------------------------------------------------------
 
     def forget_personal_data(self) -> None:
@@ -367,18 +361,6 @@ class CaseScreen(DeskScreen):
             self.show_case()
         if settled:
             self.load_case()
-
-    @work(exclusive=True, group="case-decide", exit_on_error=False)
-    async def send_decision(self, decision: DecisionRequest) -> None:
-        assert self.case is not None
-        entry = await self.service.decide(self.case, decision)
-        self.notify(
-            t(
-                "undo.queued",
-                what=t(f"decision.{decision.decision}"),
-                seconds=int(entry.not_before - time.time() + 0.5),
-            )
-        )
 
     @work(exclusive=True, group="reveal", exit_on_error=False)
     async def reveal(self) -> None:
