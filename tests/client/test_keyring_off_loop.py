@@ -11,7 +11,7 @@ from pathlib import Path
 
 from keyring.backend import KeyringBackend
 
-from backend.seed import DEMO_PASSWORD
+from backend.hall.seed import DEMO_PASSWORD
 from tests.conftest import Backend
 from workbench.credentials import CredentialStore
 from workbench.services import DeskService
