@@ -20,13 +20,15 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar, TextIO
 
-from textual import events
+from textual import events, on
 from textual.app import App, SystemCommand
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.screen import Screen
 
 from screens.base import DeskModal, DeskScreen
+from screens.bindings import named_binding
 from screens.commands import ScreenCommands
+from screens.host import OpenMain
 from screens.login import DemoAccount, LoginScreen
 from themes import APP_VARIABLES, DEFAULT_THEME, STYLESHEET, THEMES, theme_names
 from workbench import i18n
@@ -45,12 +47,6 @@ BOARD_ROLES = frozenset({"supervisor", "admin"})
 """Roles that land on the supervisor board (the server refuses it to everyone else)."""
 
 
-def _g(key: str, action: str, name: str, *, show: bool = False) -> Binding:
-    return Binding(
-        key, action, f"key.{name}", show=show, tooltip=f"tip.{name}", id=name.replace("_", "-")
-    )
-
-
 class WorkbenchApp(App[None]):
     """The clerk's workbench."""
 
@@ -58,12 +54,12 @@ class WorkbenchApp(App[None]):
     TITLE = "Service Workbench"
     COMMANDS = App.COMMANDS | {ScreenCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        _g("f1", "help", "help", show=True),
-        _g("u", "undo", "undo"),
-        _g("ctrl+o", "outbox", "outbox", show=True),
-        _g("ctrl+l", "lock", "lock"),
-        _g("f9", "toggle_language", "language"),
-        _g("f10", "next_theme", "theme"),
+        named_binding("f1", "help", "help"),
+        named_binding("u", "undo", "undo", show=False),
+        named_binding("ctrl+o", "outbox", "outbox"),
+        named_binding("ctrl+l", "lock", "lock", show=False),
+        named_binding("f9", "toggle_language", "language", show=False),
+        named_binding("f10", "next_theme", "theme", show=False),
     ]
 
     def __init__(
@@ -221,6 +217,10 @@ class WorkbenchApp(App[None]):
             await self._service.close()
 
     # -- screens -------------------------------------------------------------------------
+
+    @on(OpenMain)
+    def _open_main(self, _message: OpenMain) -> None:
+        self.open_main()
 
     def open_main(self) -> None:
         """The screen a role works on: the board for supervisors and admins, else the desk."""

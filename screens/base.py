@@ -1,31 +1,33 @@
-"""Provides `DeskScreen`, the base of every workbench screen, and `DeskModal` for dialogs.
+"""Provides `DeskScreen`, the base of every workbench screen, `DeskModal` for dialogs and
+`DeskWidget` for widgets that run workers of their own.
 
 They give typed access to the app's `DeskService`, and hold the one `Worker.StateChanged`
 handler that turns any failed worker into a notification saying what failed and what to do
-(no traceback ever reaches the screen).
+(no traceback ever reaches the screen; the message does not bubble, so each node has it).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from textual import on, work
 from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from screens.errors import describe_error
+from screens.host import DeskHost
 from workbench.i18n import t
 
 if TYPE_CHECKING:
-    from screens.app import WorkbenchApp
     from workbench.services import DeskService
 
-__all__ = ["DeskModal", "DeskScreen", "report_failure"]
+__all__ = ["DeskModal", "DeskScreen", "DeskWidget", "report_failure"]
 
 R = TypeVar("R")
 
 
-def report_failure(screen: Screen[Any], worker: Worker[Any]) -> None:
+def report_failure(screen: Screen[Any] | Widget, worker: Worker[Any]) -> None:
     what = t(f"work.{worker.name}") if worker.name else t("work.unknown")
     screen.notify(
         describe_error(worker.error),
@@ -39,12 +41,8 @@ class DeskScreen(Screen[None]):
     """A full screen of the workbench."""
 
     @property
-    def desk(self) -> WorkbenchApp:
-        from screens.app import WorkbenchApp
-
-        app = self.app
-        assert isinstance(app, WorkbenchApp)
-        return app
+    def desk(self) -> DeskHost:
+        return cast(DeskHost, self.app)
 
     @property
     def service(self) -> DeskService:
@@ -78,14 +76,23 @@ class DeskModal(ModalScreen[R]):
 
     @property
     def service(self) -> DeskService:
-        from screens.app import WorkbenchApp
-
-        app = self.app
-        assert isinstance(app, WorkbenchApp)
-        return app.service
+        return cast(DeskHost, self.app).service
 
     def translate(self) -> None:
         self.call_later(self.recompose)
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            report_failure(self, event.worker)
+
+
+class DeskWidget(Widget):
+    """A widget with a job that needs the desk: its workers' failures are reported too."""
+
+    @property
+    def service(self) -> DeskService:
+        return cast(DeskHost, self.app).service
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.notifications import SeverityLevel
@@ -28,9 +28,12 @@ from api_client.errors import ApiError
 from api_client.event_stream import ConnectionState
 from api_client.models import Event
 from screens.base import DeskScreen
+from screens.bindings import BOARD, named_binding
 from screens.dialogs import ChoiceDialog, ConfirmDialog, PromptDialog
 from screens.errors import describe_error
+from screens.host import OpenMain
 from screens.merge import ask_merge_history, open_merge_history
+from screens.stylesheets import beside
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.live_table import LiveTable
 from workbench.board_service import ActionResult, BoardService
@@ -55,17 +58,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _b(key: str, action: str, name: str, *, show: bool = True) -> Binding:
-    return Binding(
-        key,
-        action,
-        f"board.key.{name}",
-        show=show,
-        tooltip=f"board.tip.{name}",
-        id=f"board-{name.replace('_', '-')}",
-    )
-
-
 def _minutes(seconds: float) -> str:
     seconds = max(0, int(seconds))
     return f"{seconds // 60}:{seconds % 60:02d}"
@@ -75,38 +67,16 @@ class BoardScreen(DeskScreen):
     """The supervisor's board."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        _b("k", "acknowledge", "acknowledge"),
-        _b("m", "move_ticket", "move"),
-        _b("n", "reactivate", "reactivate"),
-        _b("a", "reassign", "reassign"),
-        _b("c", "close_window", "close"),
-        _b("u", "unmerge", "unmerge"),
-        _b("f5", "reload", "reload"),
+        named_binding("k", "acknowledge", "acknowledge", table=BOARD),
+        named_binding("m", "move_ticket", "move", table=BOARD),
+        named_binding("n", "reactivate", "reactivate", table=BOARD),
+        named_binding("a", "reassign", "reassign", table=BOARD),
+        named_binding("c", "close_window", "close", table=BOARD),
+        named_binding("u", "unmerge", "unmerge", table=BOARD),
+        named_binding("f5", "reload", "reload", table=BOARD),
     ]
 
-    DEFAULT_CSS = """
-    BoardScreen { layout: vertical; }
-    BoardScreen #board-status { height: 1; padding: 0 1; background: $panel; }
-    BoardScreen #board-outage { height: 1; padding: 0 1; display: none; background: $warning 40%; }
-    BoardScreen #board-outage.-shown { display: block; }
-    BoardScreen #board-alarm {
-        height: 1; padding: 0 1; display: none; text-style: bold;
-        background: $error 30%; color: $text;
-    }
-    BoardScreen #board-alarm.-shown { display: block; }
-    BoardScreen #board-alarm.-flash { background: $error; }
-    BoardScreen #board-top { height: 1fr; }
-    BoardScreen #board-bottom { height: 1fr; }
-    BoardScreen DataTable { height: 1fr; border: round $panel; }
-    BoardScreen DataTable:focus { border: round $primary; }
-    BoardScreen #board-windows { width: 3fr; }
-    BoardScreen #board-queues { width: 2fr; }
-    BoardScreen #board-cases { width: 2fr; }
-    BoardScreen #board-alerts { width: 2fr; }
-    BoardScreen #board-trends { width: 1fr; min-width: 30; border: round $panel; padding: 0 1; }
-    BoardScreen #board-trends Sparkline { height: 3; margin-bottom: 1; }
-    BoardScreen #board-trends Label { color: $text-muted; }
-    """
+    DEFAULT_CSS = beside(__file__)
 
     class Loaded(Message):
         """The snapshot arrived (or arrived again after a reload)."""
@@ -165,7 +135,7 @@ class BoardScreen(DeskScreen):
         me = self.service.me
         if me is None or me.role not in ("supervisor", "admin"):
             self.notify(t("board.not_allowed"), severity="error")
-            self.call_later(self.desk.open_main)
+            self.post_message(OpenMain())
             return
         if self.board is None:
             self.board = BoardService(self.service)

@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from api_client.models import DisplayBoard, DisplayCall
+from screens.stylesheets import beside
 from screens.widgets.call_digits import CallDigits
 from workbench.i18n import language, t
 
@@ -33,19 +34,7 @@ def call_sentence(call: DisplayCall) -> str:
 class DisplayScreen(Screen[None]):
     """What the waiting room sees."""
 
-    DEFAULT_CSS = """
-    DisplayScreen { layout: vertical; padding: 1 2; }
-    #display-hall { text-style: bold; color: $text-muted; height: 1; }
-    #display-now-title { color: $text-muted; height: 1; margin-top: 1; }
-    #display-now { border: heavy $accent; height: auto; padding: 1 2; }
-    #display-digits { color: $accent; text-style: bold; text-align: center; }
-    #display-sentence { text-align: center; text-style: bold; height: auto; margin-top: 1; }
-    #display-sentence.-recall { color: $warning; }
-    #display-lists { height: 1fr; margin-top: 1; }
-    #display-recent, #display-waiting { width: 1fr; border: round $primary; padding: 0 1; }
-    #display-status { height: 1; color: $text-muted; }
-    #display-status.-offline { color: $error; text-style: bold; }
-    """
+    DEFAULT_CSS = beside(__file__)
 
     board: reactive[DisplayBoard | None] = reactive(None, always_update=True, init=False)
     status: reactive[str] = reactive("", init=False)

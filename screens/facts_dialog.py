@@ -21,6 +21,7 @@ from textual.widgets import Button, Checkbox, Input, Label
 from api_client.models import DocumentFacts, DocumentFactsOut
 from api_client.models.cases import Sex
 from screens.base import DeskModal
+from screens.stylesheets import beside
 from workbench.i18n import t
 
 __all__ = ["FactsDialog", "parse_date", "parse_sex"]
@@ -65,11 +66,7 @@ class FactsDialog(DeskModal[DocumentFacts | None]):
         Binding("escape", "cancel", "key.cancel", tooltip="tip.cancel", id="facts-cancel")
     ]
 
-    DEFAULT_CSS = """
-    FactsDialog #facts-grid { grid-size: 2; grid-columns: 22 1fr; grid-rows: 3; height: auto; }
-    FactsDialog #facts-grid Label { padding: 1 0 0 0; }
-    FactsDialog #facts-of-applicant { margin-top: 1; }
-    """
+    DEFAULT_CSS = beside(__file__)
 
     def __init__(self, material: str, known: DocumentFactsOut | None = None) -> None:
         super().__init__()

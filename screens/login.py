@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 
 from screens.base import DeskScreen
 from screens.errors import describe_error
+from screens.host import OpenMain
 from screens.widgets.key_bar import KeyBar
 from workbench.i18n import t
 from workbench.last_login import load_last_login, save_last_login
@@ -122,7 +123,7 @@ class LoginScreen(DeskScreen):
         if (
             user
             and self.last.get("server") == self.server_url
-            and self.service.has_saved_session(self.server_url, user)
+            and await self.service.has_saved_session(self.server_url, user)
         ):
             self.resume_user = user
             offer = self.query_one("#resume-offer", Static)
@@ -216,7 +217,7 @@ class LoginScreen(DeskScreen):
             self._focus_for(error)
             return
         save_last_login(server, me.username, me.window)
-        self.desk.open_main()
+        self.post_message(OpenMain())
 
     @work(exclusive=True, group="login", exit_on_error=False)
     async def resume(self, server: str, user: str) -> None:
@@ -231,7 +232,7 @@ class LoginScreen(DeskScreen):
         if me is None:
             self._error(t("login.error.expired"))
             return
-        self.desk.open_main()
+        self.post_message(OpenMain())
 
     def _focus_for(self, error: ApiError) -> None:
         """Put the cursor where the fix goes: the window code, or the password to retype."""

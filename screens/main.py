@@ -23,9 +23,15 @@ from api_client.identity import normalise_resident_id
 from api_client.models import Case, Event, IntakeApplicant, Ticket, TicketActionRequest
 from api_client.models.tickets import TicketAction
 from screens.base import DeskScreen
+from screens.bindings import named_binding
 from screens.case import CaseScreen
 from screens.dialogs import AlarmDialog, ChoiceDialog, ConfirmDialog, PromptDialog
-from screens.merge import ask_merge_history, merge_bindings, open_merge_candidates
+from screens.merge import (
+    MergeScreen,
+    ask_merge_history,
+    merge_bindings,
+    open_merge_candidates,
+)
 from screens.widgets.banners import OfflineBanner, UndoBar
 from screens.widgets.deliberate_confirm import DeliberateConfirmDialog
 from screens.widgets.key_bar import KeyBar
@@ -43,56 +49,32 @@ OUTCOMES = ("completed", "case_opened", "information_only", "referred", "incompl
 PAUSE_REASONS = ("break", "meeting", "system_trouble", "other")
 
 
-def _b(
-    key: str, action: str, name: str, *, show: bool = True, key_display: str | None = None
-) -> Binding:
-    return Binding(
-        key,
-        action,
-        f"key.{name}",
-        show=show,
-        key_display=key_display,
-        tooltip=f"tip.{name}",
-        id=name.replace("_", "-"),
-    )
-
-
 class MainScreen(DeskScreen):
     """The clerk's main screen."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        _b("f5", "call_next", "call_next"),
-        _b("s", "start", "start"),
-        _b("f", "finish", "finish"),
-        _b("r", "recall", "recall"),
-        _b("x", "no_show", "no_show"),
-        _b("p", "park", "park"),
-        _b("t", "transfer", "transfer"),
-        _b("w", "walk_in", "walk_in"),
-        _b("o", "claim_case", "claim_case"),
-        _b("n", "open_case", "open_case"),
+        named_binding("f5", "call_next", "call_next"),
+        named_binding("s", "start", "start"),
+        named_binding("f", "finish", "finish"),
+        named_binding("r", "recall", "recall"),
+        named_binding("x", "no_show", "no_show"),
+        named_binding("p", "park", "park"),
+        named_binding("t", "transfer", "transfer"),
+        named_binding("w", "walk_in", "walk_in"),
+        named_binding("o", "claim_case", "claim_case"),
+        named_binding("n", "open_case", "open_case"),
         # n when the key bar has no room for it (a called visitor) or nobody is served: still
         # opens the case, or says why it cannot
-        Binding(
-            "n",
-            "open_case_anyway",
-            "key.open_case",
-            show=False,
-            tooltip="tip.open_case",
-            id="open-case-anyway",
+        named_binding(
+            "n", "open_case_anyway", "open_case", show=False, binding_id="open-case-anyway"
         ),
-        Binding(
-            "c",
-            "call_selected",
-            "key.call_selected",
-            show=False,
-            tooltip="tip.call_or_resume",
-            id="call-selected",
+        named_binding(
+            "c", "call_selected", "call_selected", show=False, tooltip="tip.call_or_resume"
         ),
-        _b("e", "resume_ticket", "resume_ticket", show=False),
-        _b("v", "reveal", "reveal"),
-        _b("z", "pause", "pause"),
-        _b("f12", "alarm", "alarm"),
+        named_binding("e", "resume_ticket", "resume_ticket", show=False),
+        named_binding("v", "reveal", "reveal"),
+        named_binding("z", "pause", "pause"),
+        named_binding("f12", "alarm", "alarm"),
         *merge_bindings(candidates="m", history="h"),
     ]
 
@@ -490,6 +472,11 @@ class MainScreen(DeskScreen):
         self.refresh_bindings()
 
     # -- workers -------------------------------------------------------------------------
+
+    @on(MergeScreen.Closed)
+    def _merge_closed(self, message: MergeScreen.Closed) -> None:
+        message.stop()
+        self.app.push_screen(CaseScreen(message.result.survivor.id))
 
     @work(exclusive=True, group="load", exit_on_error=False)
     async def load_work_list(self) -> None:

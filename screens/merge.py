@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Literal, cast
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Label, Static
@@ -27,10 +27,12 @@ from api_client.errors import ApiError, Conflict, PreconditionFailed, Validation
 from api_client.models import MergePreview, MergeResult
 from api_client.models.merges import ApplicantField, MergeSide
 from screens.base import DeskScreen
+from screens.bindings import MERGE, named_binding
 from screens.dialogs import ConfirmDialog, PromptDialog
 from screens.errors import describe_error
 from screens.merge_dialogs import CandidatePick, MergeCandidatesDialog, MergeHistoryDialog
 from screens.merge_text import case_label, side_text
+from screens.stylesheets import beside
 from screens.widgets.key_bar import KeyBar
 from workbench import merging
 from workbench.i18n import language, t
@@ -50,36 +52,13 @@ WIDTHS = {"what": 30, "left": 42, "right": 42, "keeps": 16}
 SUMMARY_FIELDS: tuple[ApplicantField, ...] = ("name", "id_number", "phone")
 
 
-def _b(key: str, action: str, name: str, *, show: bool = True, priority: bool = False) -> Binding:
-    return Binding(
-        key,
-        action,
-        f"merge.key.{name}",
-        show=show,
-        priority=priority,
-        tooltip=f"merge.tip.{name}",
-        id=f"merge-{name.replace('_', '-')}",
-    )
-
-
 def merge_bindings(*, candidates: str, history: str) -> list[BindingType]:
     """The keys other screens add: the candidates for what is in hand, and merge history."""
     return [
-        Binding(
-            candidates,
-            "merge_candidates",
-            "merge.key.candidates",
-            tooltip="merge.tip.candidates",
-            id="merge",
+        named_binding(
+            candidates, "merge_candidates", "candidates", table=MERGE, binding_id="merge"
         ),
-        Binding(
-            history,
-            "merge_history",
-            "merge.key.history",
-            show=False,
-            tooltip="merge.tip.history",
-            id="merge-history",
-        ),
+        named_binding(history, "merge_history", "history", table=MERGE, show=False),
     ]
 
 
@@ -100,23 +79,21 @@ class Row:
 class MergeScreen(DeskScreen):
     """Compare two cases and merge them (`this_case` is the visitor's or the open case)."""
 
-    DEFAULT_CSS = """
-    MergeScreen #merge-header { height: auto; padding: 0 1; background: $panel; }
-    MergeScreen #merge-rows { height: 1fr; border: round $secondary; }
-    MergeScreen #merge-rows:focus { border: round $accent; }
-    MergeScreen #merge-summary { height: auto; padding: 0 1; }
-    MergeScreen #merge-error { padding: 0 1; }
-    """
+    DEFAULT_CSS = beside(__file__)
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        _b("escape", "back", "back"),
-        _b("1", "keep('survivor')", "keep_left"),
-        _b("2", "keep('absorbed')", "keep_right"),
-        _b("left", "keep('survivor')", "keep_left_arrow", show=False, priority=True),
-        _b("right", "keep('absorbed')", "keep_right_arrow", show=False, priority=True),
-        _b("s", "swap", "swap"),
-        _b("n", "note", "note"),
-        _b("M", "merge", "merge"),
+        named_binding("escape", "back", "back", table=MERGE),
+        named_binding("1", "keep('survivor')", "keep_left", table=MERGE),
+        named_binding("2", "keep('absorbed')", "keep_right", table=MERGE),
+        named_binding(
+            "left", "keep('survivor')", "keep_left_arrow", table=MERGE, show=False, priority=True
+        ),
+        named_binding(
+            "right", "keep('absorbed')", "keep_right_arrow", table=MERGE, show=False, priority=True
+        ),
+        named_binding("s", "swap", "swap", table=MERGE),
+        named_binding("n", "note", "note", table=MERGE),
+        named_binding("M", "merge", "merge", table=MERGE),
     ]
 
     class Previewed(Message):
@@ -126,6 +103,14 @@ class MergeScreen(DeskScreen):
             self.this_case = this_case
 
     class Merged(Message):
+        def __init__(self, result: MergeResult) -> None:
+            super().__init__()
+            self.result = result
+
+    class Closed(Message):
+        """Posted to the screen below once the merge is done and this screen closed: that
+        screen opens the surviving case (a case screen of either case gives way to it)."""
+
         def __init__(self, result: MergeResult) -> None:
             super().__init__()
             self.result = result
@@ -471,21 +456,13 @@ class MergeScreen(DeskScreen):
 
     @on(Merged)
     def _merged(self, message: Merged) -> None:
-        # imported here: the case screen opens merges too (screens.case imports this module)
-        from screens.case import CaseScreen
-
         result = message.result
         self.notify(
             t("merge.done", absorbed=result.absorbed.number, survivor=result.survivor.number)
         )
         app = self.app
         app.pop_screen()
-        below = app.screen
-        ids = (result.survivor.id, result.absorbed.id)
-        if isinstance(below, CaseScreen) and below.case_id in ids:
-            app.switch_screen(CaseScreen(result.survivor.id))
-        else:
-            app.push_screen(CaseScreen(result.survivor.id))
+        app.screen.post_message(self.Closed(result))
 
 
 def open_merge_candidates(screen: Screen[Any], subject: MergeSubject) -> None:

@@ -22,6 +22,7 @@ from screens.base import DeskModal
 from screens.dialogs import ConfirmDialog
 from screens.errors import describe_error
 from screens.merge_text import candidate_lines, record_line
+from screens.stylesheets import beside
 from workbench import merging
 from workbench.i18n import t
 from workbench.merging import MergeSubject
@@ -44,10 +45,7 @@ class CandidatePick:
 class MergeCandidatesDialog(DeskModal[CandidatePick | None]):
     """The open cases that may be the same matter as the visitor's or the case's."""
 
-    DEFAULT_CSS = """
-    MergeCandidatesDialog #merge-candidates { max-height: 20; }
-    MergeCandidatesDialog #merge-hint { color: $text-muted; margin-top: 1; }
-    """
+    DEFAULT_CSS = beside(__file__, "merge_candidates_dialog")
     BINDINGS: ClassVar[list[BindingType]] = [CLOSE]
 
     def __init__(self, subject: MergeSubject) -> None:
@@ -137,11 +135,7 @@ class MergeHistoryDialog(DeskModal[bool]):
     supervisor's board opens it the same way: `push_screen(MergeHistoryDialog(case_id))`.
     """
 
-    DEFAULT_CSS = """
-    MergeHistoryDialog #merge-history { max-height: 20; }
-    MergeHistoryDialog #merge-hint { color: $text-muted; margin-top: 1; }
-    MergeHistoryDialog #merge-done { color: $success; text-style: bold; }
-    """
+    DEFAULT_CSS = beside(__file__, "merge_history_dialog")
     BINDINGS: ClassVar[list[BindingType]] = [CLOSE]
 
     def __init__(self, case_id: int, label: str | None = None) -> None:

@@ -3,10 +3,14 @@
 With no usable keyring backend (none installed, or only the fail/null backends) the store says
 so once, through the log and its `warning` attribute for the UI, and keeps tokens in this
 process's memory: nothing secret is ever written to a plain file or a log line.
+
+Code on an event loop uses the `a`-methods: they ask the keyring on a thread, so a slow keyring
+(a locked Secret Service waiting for its password prompt) never freezes the screen.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import keyring
@@ -99,3 +103,23 @@ class CredentialStore:
             pass
         except KeyringError as exc:
             self._fall_back(f"deleting failed: {type(exc).__name__}")
+
+    async def aget(self, account: str) -> str | None:
+        """`get`, with the keyring asked on a thread."""
+        if self._backend is None:
+            return self._memory.get(account)
+        return await asyncio.to_thread(self.get, account)
+
+    async def aset(self, account: str, token: str) -> None:
+        """`set`, with the keyring asked on a thread."""
+        if self._backend is None:
+            self._memory[account] = token
+            return
+        await asyncio.to_thread(self.set, account, token)
+
+    async def adelete(self, account: str) -> None:
+        """`delete`, with the keyring asked on a thread."""
+        if self._backend is None:
+            self._memory.pop(account, None)
+            return
+        await asyncio.to_thread(self.delete, account)

@@ -66,7 +66,7 @@ class WorkbenchSession:
     async def login(self, username: str, password: str, window: str | None = None) -> LoginResponse:
         """Log in, keep the token in the keyring and let the outbox send this user's changes."""
         answer = await self.client.login(username, password, window)
-        self.credentials.set(self._account(username), answer.token)
+        await self.credentials.aset(self._account(username), answer.token)
         self.store.set_session(answer)
         self.outbox.set_owner(username)
         await self._load_window_items()
@@ -74,14 +74,14 @@ class WorkbenchSession:
 
     async def resume(self, username: str) -> bool:
         """Reuse a token kept from an earlier run; False when there is none or it is dead."""
-        token = self.credentials.get(self._account(username))
+        token = await self.credentials.aget(self._account(username))
         if token is None:
             return False
         self.client.token = token
         try:
             me = await self.client.me()
         except Unauthenticated:
-            self.credentials.delete(self._account(username))
+            await self.credentials.adelete(self._account(username))
             self.client.token = None
             return False
         self.store.set_session(me)
@@ -94,7 +94,7 @@ class WorkbenchSession:
         with contextlib.suppress(ApiError):
             await self.client.logout()
         if me is not None:
-            self.credentials.delete(self._account(me.username))
+            await self.credentials.adelete(self._account(me.username))
         await self.stop_live()
         self.store.set_session(None)
 

@@ -7,6 +7,7 @@ import time
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from screens.stylesheets import beside
 from workbench.i18n import t
 from workbench.services import DeskService
 
@@ -16,13 +17,7 @@ __all__ = ["OfflineBanner", "UndoBar"]
 class OfflineBanner(Static):
     """Shown while the server cannot be reached: work continues, changes wait in the outbox."""
 
-    DEFAULT_CSS = """
-    OfflineBanner {
-        display: none; height: 1; width: 1fr; text-align: center;
-        background: $offline-banner; color: $text; text-style: bold;
-    }
-    OfflineBanner.-offline { display: block; }
-    """
+    DEFAULT_CSS = beside(__file__, "offline_banner")
 
     offline: reactive[bool] = reactive(False)
     pending: reactive[int] = reactive(0)
@@ -37,13 +32,7 @@ class OfflineBanner(Static):
 class UndoBar(Static):
     """ "sending in 5 s — u to undo" while a decision is held in the outbox."""
 
-    DEFAULT_CSS = """
-    UndoBar {
-        display: none; height: 1; width: 1fr; padding: 0 1;
-        background: $warning 30%; color: $text; text-style: bold;
-    }
-    UndoBar.-held { display: block; }
-    """
+    DEFAULT_CSS = beside(__file__, "undo_bar")
 
     def __init__(self, service: DeskService, *, id: str | None = None) -> None:
         super().__init__(id=id)

@@ -9,6 +9,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Static
 
+from screens.stylesheets import beside
 from workbench.i18n import t
 
 __all__ = ["KeyBar", "LabelledScreen"]
@@ -23,9 +24,7 @@ class LabelledScreen(Protocol):
 class KeyBar(Static):
     """Shows the screen's visible bindings as `key label` pairs; dims the disabled ones."""
 
-    DEFAULT_CSS = """
-    KeyBar { height: 1; background: $panel; color: $foreground; padding: 0 1; }
-    """
+    DEFAULT_CSS = beside(__file__)
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)

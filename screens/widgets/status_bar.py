@@ -9,6 +9,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from screens.stylesheets import beside
 from workbench.i18n import t
 
 __all__ = ["StatusBar"]
@@ -25,9 +26,7 @@ CONNECTION_STYLE = {
 class StatusBar(Static):
     """One line at the bottom of the main screen; fields are reactive."""
 
-    DEFAULT_CSS = """
-    StatusBar { height: 1; background: $boost; padding: 0 1; }
-    """
+    DEFAULT_CSS = beside(__file__)
 
     user: reactive[str] = reactive("")
     window: reactive[str] = reactive("")

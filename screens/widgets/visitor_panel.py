@@ -16,6 +16,7 @@ from textual.widgets import Static
 
 from api_client.errors import ApiError
 from api_client.models import Case, Ticket
+from screens.stylesheets import beside
 from workbench import merging
 from workbench.i18n import language, t
 from workbench.merging import MergeSubject
@@ -38,9 +39,7 @@ def duration(start: datetime | None, end: datetime) -> str:
 class VisitorPanel(Static):
     """The left panel of the main screen."""
 
-    DEFAULT_CSS = """
-    VisitorPanel { width: 46; height: 1fr; padding: 1 2; border: round $primary; }
-    """
+    DEFAULT_CSS = beside(__file__)
 
     ticket: reactive[Ticket | None] = reactive(None, always_update=True)
     case: reactive[Case | None] = reactive(None, always_update=True)

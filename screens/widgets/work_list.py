@@ -26,6 +26,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from screens.stylesheets import beside
 from workbench.i18n import language, t
 from workbench.services import DeskService
 from workbench.worklist import WorkRow
@@ -173,39 +174,7 @@ class WorkListTable(ScrollView, can_focus=True):
         "work-list--odd-row",
     }
 
-    DEFAULT_CSS = """
-    WorkListTable {
-        background: $surface;
-        color: $foreground;
-        &:focus {
-            background-tint: $foreground 5%;
-            & > .work-list--cursor {
-                background: $block-cursor-background;
-                color: $block-cursor-foreground;
-                text-style: $block-cursor-text-style;
-            }
-            & > .work-list--header {
-                background-tint: $foreground 5%;
-            }
-        }
-        &:dark > .work-list--even-row {
-            background: $surface-darken-1 40%;
-        }
-        & > .work-list--header {
-            text-style: bold;
-            background: $panel;
-            color: $foreground;
-        }
-        & > .work-list--even-row {
-            background: $surface-lighten-1 50%;
-        }
-        & > .work-list--cursor {
-            background: $block-cursor-blurred-background;
-            color: $block-cursor-blurred-foreground;
-            text-style: $block-cursor-blurred-text-style;
-        }
-    }
-    """
+    DEFAULT_CSS = beside(__file__)
 
     class Chosen(Message):
         """The clerk pressed Enter on a row (or clicked the highlighted one)."""
