@@ -38,6 +38,7 @@ from backend.routes import (
 from backend.routes.claim_lane import claim_routes
 from backend.settings import BackendSettings
 from backend.state import AppState, PrincipalCache
+from backend.window_locks import lock_batch_windows
 
 API_VERSION = "1.0.0"
 
@@ -63,6 +64,7 @@ def create_app(settings: BackendSettings | None = None, *, clock: Clock | None =
             executor=settings.db_executor,
         )
         prepare_database(db)
+        db.batch_preparers.append(lock_batch_windows)  # first: before the batch reads
         db.batch_preparers.append(prefetch_stored_responses)
         db.batch_finishers.append(store_batch_responses)
         passwords = Passwords(

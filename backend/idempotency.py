@@ -130,6 +130,9 @@ class IdempotentRequest:
     principal: Principal
     key: str
     fingerprint: str
+    # (hall id, window code) of the `windows` row the change updates, if it does: a batch locks
+    # those rows in one order before its writes (see `backend.window_locks`)
+    window_lock: tuple[int, str] | None = None
 
     async def run(self, handler: Callable[[Connection, datetime], Outcome]) -> Response:
         slot = self.slot

@@ -16,6 +16,7 @@ from backend.db.schema import halls, sessions, users, windows
 from backend.event_log import Actor, append_event
 from backend.problems import AccountLocked, InvalidCredentials, InvalidInput, WindowTaken
 from backend.routes.common import AnyUser, State
+from backend.window_locks import LocksWindow
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
@@ -83,9 +84,10 @@ def _open_session(
                 errors=[{"loc": ["body", "window"], "msg": "field required", "type": "missing"}],
             )
         window = window_by_code(conn, user.hall_id, window_code)
-        # lock the window's row so two clerks logging in at once cannot both find it free
+        # lock the window's row so two clerks logging in at once cannot both find it free (the
+        # lock its UPDATE takes, as `backend.window_locks` takes it for the batch)
         window = conn.execute(
-            select(windows).where(windows.c.id == window.id).with_for_update()
+            select(windows).where(windows.c.id == window.id).with_for_update(key_share=True)
         ).one()
         if _window_in_use(conn, window, user.id, now):
             raise WindowTaken(f"Window {window_code} is in use by another clerk; choose another.")
@@ -156,7 +158,13 @@ async def login(body: LoginRequest, state: State) -> LoginResponse:
         raise InvalidCredentials("The user name or password is wrong.")
     token = new_token()
     expires = now + timedelta(minutes=state.settings.token_ttl_minutes)
-    window = await state.write(_open_session, user, body.window, token_digest(token), now, expires)
+    # a clerk's login takes the window's row (see `backend.window_locks`)
+    open_session = (
+        _open_session
+        if not body.window
+        else LocksWindow(_open_session, (user.hall_id, body.window))
+    )
+    window = await state.write(open_session, user, body.window, token_digest(token), now, expires)
     me = Me(
         username=user.username,
         display_name=user.display_name,
@@ -184,7 +192,9 @@ def _logout(conn: Connection, principal: Principal, now: datetime) -> None:
 
 @router.post("/auth/logout", status_code=204, responses={401: {}}, summary="End this session")
 async def logout(principal: AnyUser, state: State) -> Response:
-    await state.write(_logout, principal, state.clock.now())
+    at_window = principal.window_id
+    logout = _logout if at_window is None else LocksWindow(_logout, at_window)
+    await state.write(logout, principal, state.clock.now())
     state.principals.evict(principal.token_hash)
     return Response(status_code=204)
 

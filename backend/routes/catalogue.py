@@ -84,6 +84,7 @@ def _set_window_state(
     summary="Pause a window with a reason",
 )
 async def pause_window(window: str, body: PauseRequest, principal: Staff, idem: Idempotent) -> Any:
+    idem.window_lock = (principal.hall_id, window)
     return await idem.run(
         lambda conn, now: _set_window_state(conn, principal, window, "paused", body.reason, now)
     )
@@ -96,6 +97,7 @@ async def pause_window(window: str, body: PauseRequest, principal: Staff, idem: 
     summary="Resume a paused window",
 )
 async def resume_window(window: str, principal: Staff, idem: Idempotent) -> Any:
+    idem.window_lock = (principal.hall_id, window)
     return await idem.run(
         lambda conn, now: _set_window_state(conn, principal, window, "open", None, now)
     )
