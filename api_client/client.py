@@ -53,6 +53,7 @@ from api_client.models import (
 from api_client.models.alarms import Alarm, AlarmList, AlarmRaise, PersonalData
 from api_client.models.board import Board
 from api_client.models.cases import CaseStatus, Channel
+from api_client.models.catalogue import PauseRequest
 from api_client.models.display import DisplayBoard
 from api_client.models.merges import (
     HallCaseOpen,
@@ -150,7 +151,7 @@ class Mutation:
         return cls(
             "POST",
             f"/api/v1/windows/{_segment(window)}/pause",
-            encode_body({"reason": reason}),
+            encode_body(PauseRequest(reason=reason)),
             ordering_key=f"window:{window}",
             label=f"pause {window}",
         )
