@@ -38,6 +38,7 @@ from backend.routes import (
 from backend.routes.claim_lane import claim_routes
 from backend.settings import BackendSettings
 from backend.state import AppState, PrincipalCache
+from backend.utf8_bodies import Utf8JsonBodies
 from backend.window_locks import lock_batch_windows
 
 API_VERSION = "1.0.0"
@@ -127,6 +128,7 @@ def create_app(settings: BackendSettings | None = None, *, clock: Clock | None =
         app.include_router(module.router)
     app.include_router(tickets.actions_router)  # last: its path matches any ticket sub-route
     app.router.routes[:0] = claim_routes()  # first: see backend/routes/claim_lane.py
+    app.add_middleware(Utf8JsonBodies)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)

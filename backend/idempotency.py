@@ -268,6 +268,10 @@ async def idempotent_request(
         raise IdempotencyKeyInvalid(
             f"The Idempotency-Key is longer than {MAX_KEY_LENGTH} characters: send a UUID."
         )
+    if not (key.isascii() and key.isprintable()):
+        raise IdempotencyKeyInvalid(
+            "The Idempotency-Key is printable ASCII (a UUID); this one has other characters."
+        )
     body = b"" if _declares_no_body(request) else await request.body()
     if_match = request.headers.get("if-match", "")
     fingerprint = request_hash(request.method, request.url.path, request.url.query, if_match, body)

@@ -1,8 +1,8 @@
 """Provides the OpenAPI document as generated from the app (checked in as `openapi.json`), and
 `refine`, which makes the generated document say what the server really answers: errors are
 `application/problem+json` (RFC 9457), authenticated operations declare the bearer scheme and
-their 401, operations with a body their 400 (malformed) and 413 (too large), and every API
-operation its 503 (storage unavailable)."""
+their 401, operations with a body their 400 (malformed), 413 (too large) and 415 (not UTF-8),
+and every API operation its 503 (storage unavailable)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ _ADDED = {
     "be parsed at all (a body that is not JSON is a 422 naming `body`)",
     "401": "Authentication required, or the token expired or was revoked",
     "413": "Request body too large",
+    "415": "The JSON body is not UTF-8 (RFC 8259)",
     "503": "Storage unavailable (disk full or database busy); retry later",
 }
 
@@ -45,7 +46,7 @@ def refine(document: dict[str, Any]) -> dict[str, Any]:
                 operation["security"] = [{"bearer": []}]
                 wanted.append("401")
             if "requestBody" in operation:
-                wanted += ["400", "413"]
+                wanted += ["400", "413", "415"]
             if path.startswith("/api/"):
                 wanted.append("503")
             for status in wanted:
