@@ -36,6 +36,7 @@ from backend.routes import (
     tickets,
 )
 from backend.routes.claim_lane import claim_routes
+from backend.routes.shadowed import shadow_guards
 from backend.settings import BackendSettings
 from backend.state import AppState, PrincipalCache
 from backend.utf8_bodies import Utf8JsonBodies
@@ -127,6 +128,8 @@ def create_app(settings: BackendSettings | None = None, *, clock: Clock | None =
     for module in routers:
         app.include_router(module.router)
     app.include_router(tickets.actions_router)  # last: its path matches any ticket sub-route
+    # before the others: a fixed path's missing methods, which a sibling would take (405)
+    app.router.routes[:0] = shadow_guards(app.openapi().get("paths", {}))
     app.router.routes[:0] = claim_routes()  # first: see backend/routes/claim_lane.py
     app.add_middleware(Utf8JsonBodies)
     app.add_middleware(MetricsMiddleware, metrics=metrics)

@@ -28,6 +28,14 @@ _ADDED = {
 }
 
 
+_INVALID = (
+    "The request is not valid: a parameter or a body field fails the schema (each named in "
+    "`errors`), or a rule beyond the schema refuses it: an ID number's check character, a "
+    "cursor, version or event id this API did not give out, a case compared or merged with "
+    "itself, an appointment outside the bookable days"
+)
+
+
 def refine(document: dict[str, Any]) -> dict[str, Any]:
     """Document problem+json errors, the bearer scheme, 401, 400/413 and 503 (idempotent)."""
     components = document.setdefault("components", {})
@@ -51,6 +59,12 @@ def refine(document: dict[str, Any]) -> dict[str, Any]:
                 wanted.append("503")
             for status in wanted:
                 responses.setdefault(status, {"description": _ADDED[status]})
+            if "422" in responses:
+                responses["422"]["description"] = _INVALID
+            if "428" in responses:  # it refuses a change without If-Match: the header is required
+                for parameter in operation.get("parameters", []):
+                    if parameter.get("in") == "header" and parameter.get("name") == "If-Match":
+                        parameter["required"] = True
             for status, response in responses.items():
                 if status[0] in "45":
                     response["content"] = {"application/problem+json": {"schema": PROBLEM_REF}}
