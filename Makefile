@@ -65,7 +65,7 @@ bench: $(STAMP)
 # SOAK_ARGS shrinks it, e.g. `make soak SOAK_ARGS="--changes 2000 --seconds 60"`.
 SOAK_ARGS ?=
 soak: $(STAMP)
-	WORKBENCH_FUZZ_EXAMPLES=60 WORKBENCH_MODEL_EXAMPLES=200 WORKBENCH_MODEL_STEPS=40 $(BIN)/pytest -q tests/api/test_schemathesis.py tests/model/test_model_queue.py
+	WORKBENCH_FUZZ_EXAMPLES=60 WORKBENCH_FUZZ_SCENARIOS=300 WORKBENCH_FUZZ_STEPS=12 WORKBENCH_MODEL_EXAMPLES=200 WORKBENCH_MODEL_STEPS=40 $(BIN)/pytest -q tests/api/test_schemathesis.py tests/model/test_model_queue.py
 	$(BIN)/python bench/soak.py $(SOAK_ARGS)
 
 clean:

@@ -2,12 +2,15 @@
 same claim as bare SQL on the same kind of database; checks that no ticket is claimed twice.
 
     python bench/claims.py [--engine sqlite|postgresql] [--instances 1|2] [--runs 3]
-                           [--levels 1,50,200] [--per-clerk 50]
+                           [--levels 1,50,200] [--per-clerk 50] [--sessions 1]
 
 The backend runs as its own process(es) (`workbench serve`), as in production; with several
-instances the clerks are spread over them round-robin. The load comes from this process over
-keep-alive HTTP/1.1 connections, one per clerk (a minimal client: httpx would cost more CPU per
-request than the server). PostgreSQL: a throw-away database per run on
+instances the clerks are spread over them round-robin. `--sessions N` logs each clerk in N
+times (a clerk at two desks, a double-click from two terminals): N sessions call next for every
+window at once, spread round-robin over the instances, so one window's calls reach all of them;
+a session that gets 409 or 5xx counts it (column 5xx) and calls again. The load comes from
+this process over keep-alive HTTP/1.1 connections, one per session (a minimal client: httpx
+would cost more CPU per request than the server). PostgreSQL: a throw-away database per run on
 $WORKBENCH_TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test).
 """
 
@@ -57,6 +60,8 @@ class Run:
     seconds: float
     latencies: list[float]
     doubles: int
+    errors: int = 0  # 5xx answers (the sessions called again)
+    deadlocks: int = 0  # PostgreSQL: deadlocks the database broke during the run
     server_cpu: float = 0.0  # CPU seconds the API process(es) used for the claims
     database_cpu: float = 0.0  # CPU seconds of the PostgreSQL server processes meanwhile
 
@@ -118,10 +123,16 @@ def postgres_cpu_seconds() -> float:
     return total
 
 
-def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
+def start_server(url: str, port: int, log: Path | None = None) -> subprocess.Popen[bytes]:
+    """`workbench serve` on `port`; its log goes to `log` if given (else to this terminal)."""
     env = {**os.environ, **FAST_HASH, "WORKBENCH_DATABASE_URL": url}
     command = [sys.executable, "-m", "workbench.cli", "serve", "--port", str(port)]
-    process = subprocess.Popen([*command, "--log-level", "warning"], env=env)
+    output = None if log is None else log.open("ab")
+    process = subprocess.Popen(
+        [*command, "--log-level", "warning"], env=env, stdout=output, stderr=output
+    )
+    if output is not None:
+        output.close()  # the child has its own copy
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -133,16 +144,52 @@ def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("backend did not start")
 
 
+@dataclass(frozen=True)
+class Session:
+    window: int  # clerk xclerkNN at window XNN
+    port: int
+    token: str
+
+
 async def login_all(ports: list[int], clerks: int) -> list[str]:
-    async def one(n: int) -> str:
-        port = ports[n % len(ports)]
+    """One token per clerk, clerk n logged in on instance n mod instances."""
+    return [session.token for session in await login_sessions(ports, clerks, 1)]
+
+
+async def login_sessions(ports: list[int], clerks: int, sessions: int) -> list[Session]:
+    """`sessions` logins per clerk, spread over the instances (the k-th session of clerk n on
+    instance (n + k) mod instances, so one window's sessions reach all of them). With several
+    sessions the logins go one after the other: what is measured is the calls."""
+
+    async def one(n: int, port: int) -> Session:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
             body = {"username": f"xclerk{n:02d}", "password": DEMO_PASSWORD, "window": f"X{n:02d}"}
             response = await client.post("/api/v1/auth/login", json=body)
             response.raise_for_status()
-            return str(response.json()["token"])
+            return Session(n, port, str(response.json()["token"]))
 
-    return list(await asyncio.gather(*(one(n) for n in range(1, clerks + 1))))
+    logins = [
+        (n, ports[(n + k) % len(ports)]) for k in range(sessions) for n in range(1, clerks + 1)
+    ]
+    if sessions == 1:
+        return list(await asyncio.gather(*(one(n, port) for n, port in logins)))
+    return [await one(n, port) for n, port in logins]
+
+
+def deadlocks_in(url: str) -> int:
+    """PostgreSQL: the deadlocks the database detected so far (0 on SQLite)."""
+    if not url.startswith("postgresql"):
+        return 0
+
+    def count(conn: Connection) -> int:
+        statement = "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
+        return int(conn.execute(text(statement)).scalar_one())
+
+    db = Database(url)
+    try:
+        return db.run_read(count)
+    finally:
+        db.close()
 
 
 def double_claims_in_log(url: str) -> int:
@@ -163,12 +210,14 @@ def double_claims_in_log(url: str) -> int:
         db.close()
 
 
-def api_run(databases: Databases, instances: int, clerks: int, per_clerk: int) -> Run:
+def api_run(
+    databases: Databases, instances: int, clerks: int, per_clerk: int, sessions: int = 1
+) -> Run:
     url = databases.new(clerks, clerks * per_clerk)
     ports = [free_port() for _ in range(instances)]
-    servers = [start_server(url, port) for port in ports]
+    servers = [start_server(url, port, databases.workdir / "servers.log") for port in ports]
     try:
-        tokens = asyncio.run(login_all(ports, clerks))
+        logged_in = asyncio.run(login_sessions(ports, clerks, sessions))
         results = Results()
 
         cpu_before = sum(cpu_seconds(server.pid) for server in servers)
@@ -180,12 +229,13 @@ def api_run(databases: Databases, instances: int, clerks: int, per_clerk: int) -
                 *(
                     post_until_empty(
                         "127.0.0.1",
-                        ports[n % instances],
-                        f"/api/v1/windows/X{n:02d}/call-next",
-                        token,
+                        session.port,
+                        f"/api/v1/windows/X{session.window:02d}/call-next",
+                        session.token,
                         results,
+                        retry_errors=sessions > 1,
                     )
-                    for n, token in enumerate(tokens, start=1)
+                    for session in logged_in
                 )
             )
             return time.perf_counter() - started
@@ -209,7 +259,18 @@ def api_run(databases: Databases, instances: int, clerks: int, per_clerk: int) -
         raise AssertionError(
             f"{claims} claims for {clerks * per_clerk} tickets: {results.statuses}"
         )
-    return Run(clerks, claims, seconds, results.latencies, doubles, server_cpu, database_cpu)
+    errors = sum(count for status, count in results.statuses.items() if status >= 500)
+    return Run(
+        clerks,
+        claims,
+        seconds,
+        results.latencies,
+        doubles,
+        errors,
+        deadlocks_in(url),
+        server_cpu,
+        database_cpu,
+    )
 
 
 def bare_sql_run(databases: Databases, claims: int) -> Run:
@@ -247,7 +308,8 @@ def summarise(label: str, runs: list[Run]) -> tuple[str, float]:
     line = (
         f"{label:<26} {rate:>9.0f} {percentile(lat, 0.5) * 1000:>8.2f} "
         f"{percentile(lat, 0.95) * 1000:>8.2f} {percentile(lat, 0.99) * 1000:>8.2f} "
-        f"{sum(r.doubles for r in runs):>7}"
+        f"{sum(r.doubles for r in runs):>7} {sum(r.errors for r in runs):>5} "
+        f"{sum(r.deadlocks for r in runs):>5}"
     )
     if runs[0].server_cpu:
         line += f" {statistics.median(r.cpu_ms_per_claim for r in runs):>8.2f}"
@@ -268,6 +330,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--per-clerk", type=int, default=50)
     parser.add_argument("--levels", default="1,50,200")
+    parser.add_argument(
+        "--sessions", type=int, default=1, help="sessions per clerk (window) calling at once"
+    )
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
     databases = Databases(args.engine, Path(tempfile.mkdtemp(prefix="bench-claims-")))
@@ -277,8 +342,10 @@ def main() -> None:
     )
     print(
         f"{'':<26} {'claims/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'doubles':>7} "
-        f"{'API CPU':>8} {'DB CPU':>8}  (CPU: ms per claim, all API processes / PostgreSQL)"
+        f"{'5xx':>5} {'dlock':>5} {'API CPU':>8} {'DB CPU':>8}"
+        "  (CPU: ms per claim, all API processes / PostgreSQL)"
     )
+    print(f"(the API processes' logs: {databases.workdir / 'servers.log'})")
     try:
         bare_line, bare_rate = summarise(
             "bare SQL, 1 writer", repeat(args.runs, lambda: bare_sql_run(databases, 2000))
@@ -287,9 +354,15 @@ def main() -> None:
         for clerks in levels:
             per_clerk = max(args.per_clerk, 2000 // clerks)
             runs = repeat(
-                args.runs, lambda c=clerks, p=per_clerk: api_run(databases, args.instances, c, p)
+                args.runs,
+                lambda c=clerks, p=per_clerk: api_run(
+                    databases, args.instances, c, p, args.sessions
+                ),
             )
-            line, rate = summarise(f"API, {clerks} clerks", runs)
+            label = f"API, {clerks} clerks"
+            if args.sessions > 1:
+                label = f"API, {clerks} clerks x {args.sessions} sess"
+            line, rate = summarise(label, runs)
             print(f"{line}   ratio to bare SQL {rate / bare_rate:.2f}")
     finally:
         databases.drop_all()

@@ -17,7 +17,10 @@ class Results:
 
 
 async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """The status and body of one response; status 0 when the server closed the connection."""
     status_line = await reader.readline()
+    if not status_line:
+        return 0, b""
     status = int(status_line.split()[1])
     length = 0
     while True:
@@ -32,9 +35,16 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
 
 
 async def post_until_empty(
-    host: str, port: int, path: str, token: str, results: Results, keep_bodies: bool = True
+    host: str,
+    port: int,
+    path: str,
+    token: str,
+    results: Results,
+    keep_bodies: bool = True,
+    retry_errors: bool = False,
 ) -> None:
-    """POST `path` with a fresh Idempotency-Key until the server answers 204."""
+    """POST `path` with a fresh Idempotency-Key until the server answers 204 (or anything but
+    200, unless `retry_errors`: then a 409 or 5xx is counted and the clerk calls again)."""
     reader, writer = await asyncio.open_connection(host, port)
     try:
         while True:
@@ -43,14 +53,23 @@ async def post_until_empty(
                 f"Idempotency-Key: {uuid.uuid4().hex}\r\nContent-Length: 0\r\n\r\n"
             ).encode()
             started = time.perf_counter()
-            writer.write(request)
-            status, body = await read_response(reader)
+            try:
+                writer.write(request)
+                status, body = await read_response(reader)
+            except (ConnectionError, asyncio.IncompleteReadError):  # closed after a 500
+                status, body = 0, b""
             results.latencies.append(time.perf_counter() - started)
             results.statuses[status] = results.statuses.get(status, 0) + 1
-            if status != 200:
+            if status == 200:
+                if keep_bodies:
+                    results.bodies.append(body)
+                continue
+            if status == 204 or not retry_errors or status not in (0, 409, 500, 502, 503, 504):
                 return
-            if keep_bodies:
-                results.bodies.append(body)
+            await asyncio.sleep(0.05)
+            if status == 0 or reader.at_eof():  # uvicorn closes the connection after a 500
+                writer.close()
+                reader, writer = await asyncio.open_connection(host, port)
     finally:
         writer.close()
 

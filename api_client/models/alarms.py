@@ -6,11 +6,11 @@ from datetime import datetime
 
 from pydantic import Field
 
-from api_client.models.common import RequestModel, ResponseModel
+from api_client.models.common import RequestModel, ResponseModel, Text
 
 
 class AlarmRaise(RequestModel):
-    note: str | None = Field(default=None, max_length=200)
+    note: Text | None = Field(default=None, max_length=200)
 
 
 class Alarm(ResponseModel):

@@ -7,15 +7,15 @@ from typing import Literal
 
 from pydantic import Field, SecretStr
 
-from api_client.models.common import RequestModel, ResponseModel
+from api_client.models.common import RequestModel, ResponseModel, Text
 
 Role = Literal["clerk", "supervisor", "admin", "terminal", "portal"]
 
 
 class LoginRequest(RequestModel):
-    username: str = Field(min_length=1, max_length=64)
+    username: Text = Field(min_length=1, max_length=64)
     password: SecretStr = Field(min_length=1, max_length=256)
-    window: str | None = Field(
+    window: Text | None = Field(
         default=None,
         max_length=32,
         description="Code of the window a clerk logs in to (e.g. W03). Clerks must give one.",

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field
 
 from api_client.models.alarms import Alarm
-from api_client.models.common import RequestModel, ResponseModel
+from api_client.models.common import RequestModel, ResponseModel, Text
 
 WindowActivity = Literal["serving", "calling", "paused", "idle", "closed"]
 WaitLevel = Literal["ok", "warning", "critical"]
@@ -148,9 +148,9 @@ class Board(ResponseModel):
 
 
 class CaseReassign(RequestModel):
-    assignee: str = Field(min_length=1, max_length=64, description="The clerk's username.")
-    note: str | None = Field(default=None, max_length=500)
+    assignee: Text = Field(min_length=1, max_length=64, description="The clerk's username.")
+    note: Text | None = Field(default=None, max_length=500)
 
 
 class WindowClose(RequestModel):
-    reason: str | None = Field(default=None, max_length=200)
+    reason: Text | None = Field(default=None, max_length=200)

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, TypeAdapter, ValidationInfo, field_validator, model_validator
 
 from api_client.identity import CreditCode, PhoneNumber, ResidentId
-from api_client.models.common import RequestModel, ResponseModel
+from api_client.models.common import RequestModel, ResponseModel, Text
 
 Channel = Literal["online", "hall", "self_service", "appointment"]
 CaseStatus = Literal[
@@ -35,8 +35,8 @@ NoticeKind = Literal["accept", "supplement", "owed", "reject", "approve"]
 class DocumentFacts(RequestModel):
     """What the clerk (or the portal) read off one document, for the automatic checks."""
 
-    holder_name: str | None = Field(default=None, min_length=1, max_length=100)
-    id_number: str | None = Field(
+    holder_name: Text | None = Field(default=None, min_length=1, max_length=100)
+    id_number: Text | None = Field(
         default=None,
         min_length=1,
         max_length=32,
@@ -60,12 +60,12 @@ class DocumentFacts(RequestModel):
 
 class IntakeApplicant(RequestModel):
     kind: ApplicantKind = "person"
-    id_number: str = Field(
+    id_number: Text = Field(
         min_length=18,
         max_length=18,
         description="Resident ID number (persons) or unified social credit code (organisations).",
     )
-    name: str = Field(min_length=1, max_length=100)
+    name: Text = Field(min_length=1, max_length=100)
     phone: PhoneNumber | None = None
     birth_date: date | None = Field(default=None, description="As the applicant declared it.")
     sex: Sex | None = Field(default=None, description="As the applicant declared it.")
@@ -85,9 +85,9 @@ _ORGANISATION_ID: TypeAdapter[str] = TypeAdapter(CreditCode)
 
 
 class IntakeMaterial(RequestModel):
-    material: str = Field(max_length=64, description="Code of the required material.")
-    file_name: str = Field(min_length=1, max_length=255)
-    content_type: str = Field(default="application/pdf", max_length=100)
+    material: Text = Field(max_length=64, description="Code of the required material.")
+    file_name: Text = Field(min_length=1, max_length=255)
+    content_type: Text = Field(default="application/pdf", max_length=100)
     size: int = Field(ge=0, le=200 * 1024 * 1024)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     document: DocumentFacts | None = None
@@ -96,11 +96,11 @@ class IntakeMaterial(RequestModel):
 class CaseIntake(RequestModel):
     """What the online portal sends for a new application."""
 
-    service_item: str = Field(max_length=32)
+    service_item: Text = Field(max_length=32)
     channel: Channel = "online"
     applicant: IntakeApplicant
     materials: list[IntakeMaterial] = Field(default_factory=list, max_length=100)
-    portal_reference: str | None = Field(default=None, max_length=64)
+    portal_reference: Text | None = Field(default=None, max_length=64)
 
 
 class DocumentFactsOut(ResponseModel):
@@ -285,7 +285,7 @@ class MaterialVerification(RequestModel):
         default=None, description="Required when provided: original sighted, copy, file, e-licence."
     )
     e_licence_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    note: str | None = Field(default=None, max_length=500)
+    note: Text | None = Field(default=None, max_length=500)
     document: DocumentFacts | None = None
     file_sha256: str | None = Field(
         default=None,

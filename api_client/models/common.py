@@ -2,9 +2,52 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
+from pydantic_core import PydanticCustomError
+
+# Text a request may carry: no C0 control character but tab, newline and carriage return (a
+# pasted Windows line end), no DEL, no C1 control. PostgreSQL refuses NUL in text, SQLite
+# stores it: a hall's data must move from one to the other unchanged.
+CONTROL_CHARACTERS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+_CONTROL_CHARACTER = re.compile(f"[{CONTROL_CHARACTERS}]")
+
+
+def _name_the_control_character(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """The pattern's refusal, in words: which character, where."""
+    try:
+        return handler(value)
+    except ValidationError as exc:
+        found = _CONTROL_CHARACTER.search(value) if isinstance(value, str) else None
+        if found is None or not any(
+            error["type"] == "string_pattern_mismatch" for error in exc.errors()
+        ):
+            raise
+        raise PydanticCustomError(
+            "control_character",
+            "control character U+{code} at position {position} is not allowed (only tab, "
+            "newline and carriage return are)",
+            {"code": f"{ord(found.group()):04X}", "position": found.start()},
+        ) from None
+
+
+Text = Annotated[
+    str,
+    StringConstraints(pattern=f"^[^{CONTROL_CHARACTERS}]*$"),
+    WrapValidator(_name_the_control_character),
+]
+"""A string field of a request: refuses control characters (see `CONTROL_CHARACTERS`), on the
+server (422 naming the field) and in the client alike; the pattern is in the OpenAPI document."""
 
 
 class RequestModel(BaseModel):

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from api_client.models.cases import Case, CaseDecisionRecord, NoticeKind
-from api_client.models.common import RequestModel, ResponseModel
+from api_client.models.common import RequestModel, ResponseModel, Text
 
 DecisionKind = Literal[
     "accept",
@@ -36,7 +36,7 @@ DECISION_SOURCES: dict[DecisionKind, tuple[str, ...]] = {
 """The case statuses each decision may be taken from: the server refuses any other, and the
 workbench offers only these."""
 
-Note = Annotated[str, Field(min_length=1, max_length=1000)]
+Note = Annotated[Text, Field(min_length=1, max_length=1000)]
 
 
 class AcceptDecision(RequestModel):
@@ -47,7 +47,7 @@ class AcceptDecision(RequestModel):
 
 
 class OwedDue(RequestModel):
-    material: str = Field(max_length=64)
+    material: Text = Field(max_length=64)
     due_on: date
 
 
@@ -68,11 +68,11 @@ class AcceptWithOwedDecision(RequestModel):
 
 
 class SupplementItem(RequestModel):
-    material: str = Field(max_length=64)
-    what_is_needed: str | None = Field(default=None, min_length=1, max_length=500)
-    what_is_needed_en: str | None = Field(default=None, min_length=1, max_length=500)
-    reason: str | None = Field(default=None, min_length=1, max_length=500)
-    reason_en: str | None = Field(default=None, min_length=1, max_length=500)
+    material: Text = Field(max_length=64)
+    what_is_needed: Text | None = Field(default=None, min_length=1, max_length=500)
+    what_is_needed_en: Text | None = Field(default=None, min_length=1, max_length=500)
+    reason: Text | None = Field(default=None, min_length=1, max_length=500)
+    reason_en: Text | None = Field(default=None, min_length=1, max_length=500)
 
 
 class SupplementDecision(RequestModel):
@@ -96,7 +96,7 @@ class RejectDecision(RequestModel):
     """不予受理 / 不予许可: a reason from the hall's list and free text."""
 
     decision: Literal["reject"]
-    reason_code: str = Field(min_length=1, max_length=64)
+    reason_code: Text = Field(min_length=1, max_length=64)
     reason_text: Note
 
 
@@ -111,8 +111,8 @@ class TransferDecision(RequestModel):
     """转办 to another window or department, with a note."""
 
     decision: Literal["transfer"]
-    target_window: str | None = Field(default=None, min_length=1, max_length=32)
-    target_department: str | None = Field(default=None, min_length=1, max_length=32)
+    target_window: Text | None = Field(default=None, min_length=1, max_length=32)
+    target_department: Text | None = Field(default=None, min_length=1, max_length=32)
     note: Note
 
     @model_validator(mode="after")

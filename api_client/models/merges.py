@@ -20,7 +20,7 @@ from api_client.models.cases import (
     MergeLink,
     ProvidedAs,
 )
-from api_client.models.common import RequestModel, ResponseModel
+from api_client.models.common import RequestModel, ResponseModel, Text
 
 MergeSide = Literal["survivor", "absorbed"]
 ApplicantField = Literal["id_number", "name", "phone", "birth_date", "sex"]
@@ -81,7 +81,7 @@ class MergeCandidateList(ResponseModel):
 class MaterialChoice(RequestModel):
     """Which side's item of one material survives (both sides have one)."""
 
-    material: str = Field(min_length=1, max_length=64)
+    material: Text = Field(min_length=1, max_length=64)
     keep: MergeSide
 
 
@@ -121,7 +121,7 @@ class MergeRequest(RequestModel):
         default=False,
         description="Required when the two cases' applicants have different ID numbers.",
     )
-    note: str | None = Field(default=None, min_length=1, max_length=500)
+    note: Text | None = Field(default=None, min_length=1, max_length=500)
 
 
 class MergeMaterialSide(ResponseModel):
@@ -221,13 +221,13 @@ class MergeList(ResponseModel):
 
 
 class UnmergeRequest(RequestModel):
-    note: str | None = Field(default=None, min_length=1, max_length=500)
+    note: Text | None = Field(default=None, min_length=1, max_length=500)
 
 
 class HallPaperMaterial(RequestModel):
     """A paper material the visitor handed over at the window."""
 
-    material: str = Field(min_length=1, max_length=64)
+    material: Text = Field(min_length=1, max_length=64)
     document: DocumentFacts | None = Field(
         default=None, description="What the clerk read off it, for the automatic checks."
     )
@@ -236,7 +236,7 @@ class HallPaperMaterial(RequestModel):
 class HallCaseOpen(RequestModel):
     """`POST /tickets/{ticket}/case`: open a hall case for the visitor being served."""
 
-    service_item: str | None = Field(
+    service_item: Text | None = Field(
         default=None, max_length=32, description="By default the ticket's service item."
     )
     applicant: IntakeApplicant | None = Field(

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from api_client.models.common import RequestModel, ResponseModel
+from api_client.models.common import RequestModel, ResponseModel, Text
 
 RatingCategory = Literal["efficiency", "attitude", "service_level"]
 FollowUpState = Literal["open", "closed"]
@@ -21,7 +21,7 @@ class RatingSubmission(RequestModel):
     case: int | None = Field(default=None, ge=1, le=2**31 - 1, description="A decided case.")
     score: int = Field(ge=1, le=5, description="1 非常不满意 … 5 非常满意.")
     categories: list[RatingCategory] = Field(default_factory=list, max_length=3)
-    comment: str | None = Field(default=None, max_length=1000)
+    comment: Text | None = Field(default=None, max_length=1000)
 
     @model_validator(mode="after")
     def _one_subject(self) -> RatingSubmission:
@@ -35,7 +35,7 @@ class RatingSubmission(RequestModel):
 class FollowUpResponseBody(RequestModel):
     """A clerk's or supervisor's response to a bad rating; a supervisor may close it."""
 
-    text: str = Field(min_length=1, max_length=2000)
+    text: Text = Field(min_length=1, max_length=2000)
     close: bool = Field(default=False, description="Supervisors only; needs a clerk response.")
 
 

@@ -8,7 +8,7 @@ from typing import Final, Literal
 from pydantic import AwareDatetime, Field, field_validator
 
 from api_client.identity import ResidentId
-from api_client.models.common import RequestModel, ResponseModel
+from api_client.models.common import RequestModel, ResponseModel, Text
 
 TicketStatus = Literal["waiting", "called", "serving", "parked", "done", "no_show"]
 
@@ -28,12 +28,12 @@ TicketOutcome = Literal[
 class TicketIssue(RequestModel):
     """What the self-service terminal sends to issue a ticket."""
 
-    service_item: str = Field(max_length=32, description="Service item code.")
-    priority_class: str | None = Field(default=None, max_length=32)
+    service_item: Text = Field(max_length=32, description="Service item code.")
+    priority_class: Text | None = Field(default=None, max_length=32)
     applicant_id_number: ResidentId | None = Field(
         default=None, description="Resident ID read from the applicant's card, if swiped."
     )
-    applicant_name: str | None = Field(
+    applicant_name: Text | None = Field(
         default=None, min_length=1, max_length=100, description="Name read from the same card."
     )
     appointment_at: AwareDatetime | None = Field(
@@ -54,28 +54,28 @@ class TicketIssue(RequestModel):
 class WalkIn(RequestModel):
     """A clerk serves someone who has no ticket."""
 
-    service_item: str = Field(max_length=32)
+    service_item: Text = Field(max_length=32)
     applicant_id_number: ResidentId | None = None
-    applicant_name: str | None = Field(default=None, min_length=1, max_length=100)
+    applicant_name: Text | None = Field(default=None, min_length=1, max_length=100)
 
 
 class TicketActionRequest(RequestModel):
     """Optional body of a ticket action."""
 
-    window: str | None = Field(
+    window: Text | None = Field(
         default=None, max_length=32, description="transfer: the target window."
     )
-    service_item: str | None = Field(
+    service_item: Text | None = Field(
         default=None, max_length=32, description="transfer: the target service item."
     )
     outcome: TicketOutcome | None = Field(default=None, description="finish: required.")
-    reason: str | None = Field(
+    reason: Text | None = Field(
         default=None,
         min_length=1,
         max_length=200,
         description="transfer: required, why the ticket moves (the board and the log show it).",
     )
-    note: str | None = Field(default=None, max_length=500)
+    note: Text | None = Field(default=None, max_length=500)
 
 
 class TicketApplicant(ResponseModel):

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, bindparam, func, select, update
 
 from backend.db.event_log import Actor
 from backend.db.schema import halls, sessions, users, windows
-from backend.problems import Forbidden, TokenExpired, TokenRevoked, Unauthenticated
+from backend.problems import Forbidden, NotFound, TokenExpired, TokenRevoked, Unauthenticated
 from backend.runtime.state import AppState
 
 STAFF = frozenset({"clerk", "supervisor", "admin"})
@@ -47,8 +47,10 @@ class Principal:
             raise Forbidden(f"This needs one of the roles {', '.join(roles)}; you are {self.role}.")
 
     def require_hall(self, hall_id: int) -> None:
+        """Another hall's things do not exist for the caller: 404, as for an unknown id (a 403
+        would tell that the id exists)."""
         if self.role != "admin" and hall_id != self.hall_id:
-            raise Forbidden("That belongs to another hall.")
+            raise NotFound("There is no such resource in your hall.")
 
 
 def token_digest(token: str) -> str:

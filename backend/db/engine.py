@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import queue
+import random
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -45,8 +46,27 @@ BatchPreparer = Callable[[Connection, list[Callable[..., Any]]], None]
 BatchFinisher = Callable[[Connection], None]
 
 
-def _storage_problem(exc: OperationalError) -> Exception:
+# PostgreSQL's "the transaction was undone for another's sake, run it again": a deadlock
+# (40P01) or a serialization failure (40001)
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def is_transient_conflict(exc: BaseException) -> bool:
+    """Whether `exc` is a deadlock or serialization failure: nothing of the write was applied
+    and running it again may well succeed."""
+    return (
+        isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in TRANSIENT_SQLSTATES
+    )
+
+
+def _storage_problem(exc: DBAPIError) -> Exception:
     """A clear 503 for the storage troubles a client can wait out; anything else unchanged."""
+    if is_transient_conflict(exc):
+        return StorageUnavailable(
+            "The database gave way to concurrent changes and did not save this one; "
+            "try again in a moment.",
+            headers={"Retry-After": "1"},
+        )
     message = str(exc.orig).lower()
     if "disk" in message and "full" in message:
         return StorageUnavailable(
@@ -263,6 +283,9 @@ class GroupCommitWriter:
 class Database:
     """The engine and the thread pools that keep blocking SQL off the event loop."""
 
+    # how many times a write undone by a deadlock or a serialization failure is run in all
+    WRITE_ATTEMPTS = 4
+
     def __init__(
         self, url: str, *, read_threads: int = 4, write_threads: int = 1, executor: str = "auto"
     ) -> None:
@@ -292,10 +315,24 @@ class Database:
         return await self._read(fn, args, one_statement=False)
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run `fn(connection, *args)` in one write transaction; commit unless it raises."""
+        """Run `fn(connection, *args)` in one write transaction; commit unless it raises.
+
+        A write the database undid for a deadlock or a serialization failure is run again, at
+        most `WRITE_ATTEMPTS` times in all, then answered 503 with Retry-After (never 500)."""
         if self.inline:
             return self._on_loop_connection(self._write_on, fn, args)
-        return await self._writer.submit(fn, args)
+        for attempt in range(1, self.WRITE_ATTEMPTS + 1):
+            try:
+                return await self._writer.submit(fn, args)
+            except DBAPIError as exc:
+                if not is_transient_conflict(exc):
+                    raise
+                if attempt == self.WRITE_ATTEMPTS:
+                    raise _storage_problem(exc) from exc
+            # a short random pause, growing, so that the two sides of a deadlock do not meet
+            # again at once
+            await asyncio.sleep(random.uniform(0.005, 0.02) * 2**attempt)
+        raise AssertionError("unreachable")
 
     def _on_loop_connection(
         self,
@@ -381,7 +418,8 @@ class Database:
                     in_place = None if self.is_sqlite else self._run_in_place(conn, batch)
                     outcomes = in_place or self._run_with_savepoints(conn, batch)
         except OperationalError as exc:
-            problem = _storage_problem(exc)
+            # a deadlock stays itself: `write` runs each of the batch's writes again
+            problem = exc if is_transient_conflict(exc) else _storage_problem(exc)
             return [(request, None, problem) for request in batch]
         except BaseException as exc:  # the commit itself failed: nothing was applied
             return [(request, None, exc) for request in batch]

@@ -472,3 +472,15 @@ case_merges = Table(
     Index("ix_case_merges_survivor", "survivor_id"),
     Index("ix_case_merges_absorbed", "absorbed_id"),
 )
+
+# Failed logins per account and source address (issue 25, item 7): a lockout holds that source
+# only, so someone elsewhere who knows a user name cannot lock the clerk out of the counter.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("source", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("lockouts", Integer, nullable=False, default=0),
+    _ts("locked_until"),
+)

@@ -6,13 +6,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import anyio
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from sqlalchemy import Connection, insert, select, update
 
 from api_client.models import LoginRequest, LoginResponse, Me
+from backend.auth.login_failures import forget_failures, locked_until, record_failure, source_of
 from backend.auth.sessions import Principal, new_token, revoke_session, token_digest
 from backend.db.event_log import Actor, append_event
 from backend.db.schema import halls, sessions, users, windows
+from backend.db.window_locks import LocksWindow
 from backend.hall.catalogue import hall_timezone, window_by_code
 from backend.problems import AccountLocked, InvalidCredentials, InvalidInput, WindowTaken
 from backend.routes.common import AnyUser, State
@@ -26,31 +28,6 @@ def _find_user(conn: Connection, username: str) -> Any:
         .join(halls, halls.c.id == users.c.hall_id)
         .where(users.c.username == username)
     ).first()
-
-
-def _record_failure(
-    conn: Connection, user_id: int, now: datetime, threshold: int, lockout: timedelta
-) -> datetime | None:
-    row = conn.execute(select(users).where(users.c.id == user_id)).one()
-    failures = row.failed_logins + 1
-    if failures < threshold:
-        conn.execute(update(users).where(users.c.id == user_id).values(failed_logins=failures))
-        return None
-    until = now + lockout
-    conn.execute(
-        update(users).where(users.c.id == user_id).values(failed_logins=0, locked_until=until)
-    )
-    append_event(
-        conn,
-        hall_id=row.hall_id,
-        type="user.locked",
-        subject_type="user",
-        subject_id=row.username,
-        actor=Actor(row.id, row.username),
-        at=now,
-        payload={"until": until.isoformat(), "failed_logins": failures},
-    )
-    return until
 
 
 def _window_in_use(conn: Connection, window: Any, user_id: int, now: datetime) -> bool:
@@ -74,6 +51,7 @@ def _open_session(
     digest: str,
     now: datetime,
     expires: datetime,
+    source: str,
 ) -> str | None:
     window_id = None
     if user.role == "clerk":
@@ -83,9 +61,10 @@ def _open_session(
                 errors=[{"loc": ["body", "window"], "msg": "field required", "type": "missing"}],
             )
         window = window_by_code(conn, user.hall_id, window_code)
-        # lock the window's row so two clerks logging in at once cannot both find it free
+        # lock the window's row so two clerks logging in at once cannot both find it free (the
+        # lock its UPDATE takes, as `backend.db.window_locks` takes it for the batch)
         window = conn.execute(
-            select(windows).where(windows.c.id == window.id).with_for_update()
+            select(windows).where(windows.c.id == window.id).with_for_update(key_share=True)
         ).one()
         if _window_in_use(conn, window, user.id, now):
             raise WindowTaken(f"Window {window_code} is in use by another clerk; choose another.")
@@ -96,9 +75,7 @@ def _open_session(
             f"window: only clerks log in to a window; a {user.role} does not.",
             errors=[{"loc": ["body", "window"], "msg": "not allowed", "type": "value_error"}],
         )
-    conn.execute(
-        update(users).where(users.c.id == user.id).values(failed_logins=0, locked_until=None)
-    )
+    forget_failures(conn, user.id, source)
     conn.execute(
         insert(sessions).values(
             token_hash=digest,
@@ -127,14 +104,18 @@ def _open_session(
     responses={401: {}, 409: {}, 422: {}, 423: {}},
     summary="Log in; a clerk names the window",
 )
-async def login(body: LoginRequest, state: State) -> LoginResponse:
+async def login(body: LoginRequest, state: State, request: Request) -> LoginResponse:
     now = state.clock.now()
+    source = source_of(request.client.host if request.client else None)
     user = await state.db.read(_find_user, body.username)
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        raise AccountLocked(
-            f"Too many failed logins; the account is locked until {user.locked_until:%H:%M} UTC.",
-            locked_until=user.locked_until.isoformat(),
-        )
+    if user is not None:
+        until = user.locked_until if user.locked_until and user.locked_until > now else None
+        until = until or await state.db.read(locked_until, user.id, source, now)
+        if until is not None:
+            raise AccountLocked(
+                f"Too many failed logins; the account is locked until {until:%H:%M} UTC.",
+                locked_until=until.isoformat(),
+            )
     password_hash = user.password_hash if user is not None and user.active else None
     password = body.password.get_secret_value()
     ok = await anyio.to_thread.run_sync(state.passwords.verify, password_hash, password)
@@ -142,8 +123,9 @@ async def login(body: LoginRequest, state: State) -> LoginResponse:
         if user is not None:
             settings = state.settings
             until = await state.write(
-                _record_failure,
+                record_failure,
                 user.id,
+                source,
                 now,
                 settings.lockout_threshold,
                 timedelta(minutes=settings.lockout_minutes),
@@ -156,7 +138,15 @@ async def login(body: LoginRequest, state: State) -> LoginResponse:
         raise InvalidCredentials("The user name or password is wrong.")
     token = new_token()
     expires = now + timedelta(minutes=state.settings.token_ttl_minutes)
-    window = await state.write(_open_session, user, body.window, token_digest(token), now, expires)
+    # a clerk's login takes the window's row (see `backend.db.window_locks`)
+    open_session = (
+        _open_session
+        if not body.window
+        else LocksWindow(_open_session, (user.hall_id, body.window))
+    )
+    window = await state.write(
+        open_session, user, body.window, token_digest(token), now, expires, source
+    )
     me = Me(
         username=user.username,
         display_name=user.display_name,
@@ -185,7 +175,9 @@ def _logout(conn: Connection, principal: Principal, now: datetime) -> None:
 
 @router.post("/auth/logout", status_code=204, responses={401: {}}, summary="End this session")
 async def logout(principal: AnyUser, state: State) -> Response:
-    await state.write(_logout, principal, state.clock.now())
+    at_window = principal.window_id
+    logout = _logout if at_window is None else LocksWindow(_logout, at_window)
+    await state.write(logout, principal, state.clock.now())
     state.principals.evict(principal.token_hash)
     return Response(status_code=204)
 

@@ -44,6 +44,7 @@ async def close(
     body: Annotated[WindowClose | None, Body()] = None,
 ) -> Any:
     reason = body.reason if body else None
+    idem.window_lock = (principal.hall_id, window)
     return await idem.run(
         lambda conn, now: Outcome(200, close_window(conn, principal, window, reason, now))
     )
@@ -56,6 +57,7 @@ async def close(
     summary="Open a closed window again (supervisor)",
 )
 async def reopen(window: str, principal: Supervisor, idem: Idempotent) -> Any:
+    idem.window_lock = (principal.hall_id, window)
     return await idem.run(lambda conn, now: Outcome(200, open_window(conn, principal, window, now)))
 
 

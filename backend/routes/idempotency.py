@@ -125,6 +125,9 @@ class IdempotentRequest:
     principal: Principal
     key: str
     fingerprint: str
+    # (hall id, window code) of the `windows` row the change updates, if it does: a batch locks
+    # those rows in one order before its writes (see `backend.db.window_locks`)
+    window_lock: tuple[int, str] | None = None
 
     async def run(self, handler: Callable[[Connection, datetime], Outcome]) -> Response:
         slot = self.slot
@@ -259,6 +262,10 @@ async def idempotent_request(
     if len(key) > MAX_KEY_LENGTH:
         raise IdempotencyKeyInvalid(
             f"The Idempotency-Key is longer than {MAX_KEY_LENGTH} characters: send a UUID."
+        )
+    if not (key.isascii() and key.isprintable()):
+        raise IdempotencyKeyInvalid(
+            "The Idempotency-Key is printable ASCII (a UUID); this one has other characters."
         )
     body = b"" if _declares_no_body(request) else await request.body()
     if_match = request.headers.get("if-match", "")

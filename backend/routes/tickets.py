@@ -112,6 +112,7 @@ async def tickets_list(
 )
 async def call_next_ticket(window: str, idem: ClerkChange) -> Any:
     principal = idem.principal
+    idem.window_lock = (principal.hall_id, window)  # its interleave count
 
     def handler(conn: Connection, now: Any) -> Outcome:
         ticket = call_next(

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from backend.db.engine import Database
 from backend.db.event_log import ensure_chain_head
 from backend.db.migrate import migration_lock, upgrade_to_head
+from backend.db.window_locks import lock_batch_windows
 from backend.events.tail import event_tail
 from backend.problems import install_problem_handlers
 from backend.routes import (
@@ -30,6 +31,7 @@ from backend.routes import (
 )
 from backend.routes.claim_lane import claim_routes
 from backend.routes.idempotency import prefetch_stored_responses, store_batch_responses
+from backend.routes.shadowed import shadow_guards
 from backend.runtime.clock import Clock
 from backend.runtime.passwords import Passwords
 from backend.runtime.settings import BackendSettings
@@ -38,6 +40,7 @@ from backend.server.logging_setup import RequestIdMiddleware
 from backend.server.metrics import BodySizeLimit, Metrics, MetricsMiddleware
 from backend.server.openapi import refine
 from backend.server.pg_listener import event_listener
+from backend.server.utf8_bodies import Utf8JsonBodies
 
 API_VERSION = "1.0.0"
 
@@ -63,6 +66,7 @@ def create_app(settings: BackendSettings | None = None, *, clock: Clock | None =
             executor=settings.db_executor,
         )
         prepare_database(db)
+        db.batch_preparers.append(lock_batch_windows)  # first: before the batch reads
         db.batch_preparers.append(prefetch_stored_responses)
         db.batch_finishers.append(store_batch_responses)
         passwords = Passwords(
@@ -124,7 +128,10 @@ def create_app(settings: BackendSettings | None = None, *, clock: Clock | None =
     for module in routers:
         app.include_router(module.router)
     app.include_router(tickets.actions_router)  # last: its path matches any ticket sub-route
+    # before the others: a fixed path's missing methods, which a sibling would take (405)
+    app.router.routes[:0] = shadow_guards(app.openapi().get("paths", {}))
     app.router.routes[:0] = claim_routes()  # first: see backend/routes/claim_lane.py
+    app.add_middleware(Utf8JsonBodies)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)

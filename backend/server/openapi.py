@@ -1,7 +1,7 @@
 """Provides `refine`, which makes the generated OpenAPI document say what the server really
 answers: errors are `application/problem+json` (RFC 9457), authenticated operations declare the
-bearer scheme and their 401, operations with a body their 400 (malformed) and 413 (too large),
-and every API operation its 503 (storage unavailable)."""
+bearer scheme and their 401, operations with a body their 400 (malformed), 413 (too large) and
+415 (not UTF-8), and every API operation its 503 (storage unavailable)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,17 @@ _ADDED = {
     "be parsed at all (a body that is not JSON is a 422 naming `body`)",
     "401": "Authentication required, or the token expired or was revoked",
     "413": "Request body too large",
+    "415": "The JSON body is not UTF-8 (RFC 8259)",
     "503": "Storage unavailable (disk full or database busy); retry later",
 }
+
+
+_INVALID = (
+    "The request is not valid: a parameter or a body field fails the schema (each named in "
+    "`errors`), or a rule beyond the schema refuses it: an ID number's check character, a "
+    "cursor, version or event id this API did not give out, a case compared or merged with "
+    "itself, an appointment outside the bookable days"
+)
 
 
 def refine(document: dict[str, Any]) -> dict[str, Any]:
@@ -44,11 +53,17 @@ def refine(document: dict[str, Any]) -> dict[str, Any]:
                 operation["security"] = [{"bearer": []}]
                 wanted.append("401")
             if "requestBody" in operation:
-                wanted += ["400", "413"]
+                wanted += ["400", "413", "415"]
             if path.startswith("/api/"):
                 wanted.append("503")
             for status in wanted:
                 responses.setdefault(status, {"description": _ADDED[status]})
+            if "422" in responses:
+                responses["422"]["description"] = _INVALID
+            if "428" in responses:  # it refuses a change without If-Match: the header is required
+                for parameter in operation.get("parameters", []):
+                    if parameter.get("in") == "header" and parameter.get("name") == "If-Match":
+                        parameter["required"] = True
             for status, response in responses.items():
                 if status[0] in "45":
                     response["content"] = {"application/problem+json": {"schema": PROBLEM_REF}}

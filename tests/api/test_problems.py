@@ -91,8 +91,9 @@ async def post_raw(
 
 @pytest.mark.parametrize(
     "raw",
-    [b'{"service_item": ', b"{bad json}", b'{"service_item": "MZ-002",}', b"\xff\xfe{}", b""],
-    ids=["truncated", "garbage", "trailing-comma", "not-utf8", "empty"],
+    # (a body opening with a UTF-16 byte order mark is 415: tests/api/test_request_encoding.py)
+    [b'{"service_item": ', b"{bad json}", b'{"service_item": "MZ-002",}', b""],
+    ids=["truncated", "garbage", "trailing-comma", "empty"],
 )
 async def test_malformed_json_is_422_with_field_errors(
     clients: dict[str, httpx.AsyncClient], raw: bytes

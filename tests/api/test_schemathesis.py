@@ -4,8 +4,12 @@ matrix), an idempotency key added to every request, and all of schemathesis' che
 every response matching its documented status, headers, content type and schema, negative inputs
 refused with a 4xx (which the problem check below requires to be problem+json).
 
-The fast version runs a few examples per operation; `WORKBENCH_FUZZ_EXAMPLES` raises it (the soak
-run uses hundreds)."""
+Then the stateful phase: scenarios that chain operations by the links schemathesis infers, with
+the same checks. Every check must pass, not only "no 5xx".
+
+The fast version runs a few examples per operation and a dozen short scenarios;
+`WORKBENCH_FUZZ_EXAMPLES`, `WORKBENCH_FUZZ_SCENARIOS` and `WORKBENCH_FUZZ_STEPS` raise them (the
+soak run uses hundreds)."""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis import GenerationMode
-from schemathesis.checks import CheckContext, unsupported_method
+from schemathesis.checks import CheckContext
 
 from backend.hall.seed import DEMO_PASSWORD
 from backend.server.embedded import EmbeddedServer
@@ -30,13 +34,10 @@ from tests.conftest import Backend, seeded_settings
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = int(os.environ.get("WORKBENCH_FUZZ_EXAMPLES", "4"))
 PREFERENCE = ("clerk", "supervisor", "portal", "terminal", "admin")
-# A fixed path shadowed by a parameterised sibling: GET /cases/claim-next is GET /cases/{case}
-# with a non-numeric id (422), POST /tickets/1/merge-candidates is POST /tickets/1/{action}
-# (refused for its missing Idempotency-Key, 400). The unsupported-method check expects 405 there.
-SHADOWED = {
-    ("POST", "/api/v1/cases/claim-next"),
-    ("GET", "/api/v1/tickets/{ticket}/merge-candidates"),
-}
+# The stateful phase: scenarios of calls chained by the links schemathesis infers (an id a
+# response gave used in the next request), as many as keep it to about a minute.
+SCENARIOS = int(os.environ.get("WORKBENCH_FUZZ_SCENARIOS", "40"))
+SCENARIO_STEPS = int(os.environ.get("WORKBENCH_FUZZ_STEPS", "8"))
 
 schema = schemathesis.openapi.from_path(ROOT / "openapi.json")
 # The event stream never ends on its own (tests/client/test_event_stream.py covers it).
@@ -124,20 +125,63 @@ def test_api_conforms_to_its_openapi_document(
     case: schemathesis.Case, live: tuple[Backend, dict[str, str]]
 ) -> None:
     backend, tokens = live
-    method, path = case.operation.method.upper(), case.operation.path
-    role = _role(method, path)
-    auth: dict[str, str] = {}
-    if path == "/api/v1/auth/logout":  # a throwaway session: logging out must not end ours
-        auth["Authorization"] = f"Bearer {_login(backend.base_url, 'super01', None)}"
-    elif role is not None:
-        auth["Authorization"] = f"Bearer {tokens[role]}"
-    declared = {p.name.lower() for p in case.operation.headers}
-    if method in {"POST", "PUT"} and "idempotency-key" not in declared:
-        auth["Idempotency-Key"] = str(uuid.uuid4())
     case.call_and_validate(
         base_url=backend.base_url,
-        headers=auth,
+        headers=_headers(case, backend.base_url, tokens),
         additional_checks=[problem_json_for_client_errors],
-        excluded_checks=[unsupported_method] if (method, path) in SHADOWED else None,
         timeout=30,
+    )
+
+
+def _headers(case: schemathesis.Case, base_url: str, tokens: dict[str, str]) -> dict[str, str]:
+    """A token of a role allowed to call the operation, and an Idempotency-Key for a change."""
+    method, path = case.operation.method.upper(), case.operation.path
+    role = _role(method, path)
+    headers: dict[str, str] = {}
+    if path == "/api/v1/auth/logout":  # a throwaway session: logging out must not end ours
+        headers["Authorization"] = f"Bearer {_login(base_url, 'super01', None)}"
+    elif role is not None:
+        headers["Authorization"] = f"Bearer {tokens[role]}"
+    declared = {p.name.lower() for p in case.operation.headers}
+    if method in {"POST", "PUT"} and "idempotency-key" not in declared:
+        headers["Idempotency-Key"] = str(uuid.uuid4())
+    return headers
+
+
+class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+    """Stateful scenarios against the live backend, with the same headers and checks."""
+
+    base_url: str = ""
+    tokens: dict[str, str] = {}  # noqa: RUF012 (set once per run, below)
+
+    def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
+        return {
+            "base_url": self.base_url,
+            "headers": _headers(case, self.base_url, self.tokens),
+            "timeout": 30,
+        }
+
+    def validate_response(
+        self, response: Any, case: schemathesis.Case, additional_checks: Any = None, **kwargs: Any
+    ) -> None:
+        super().validate_response(
+            response, case, additional_checks=[problem_json_for_client_errors], **kwargs
+        )
+
+
+def test_stateful_scenarios_conform_to_the_openapi_document(
+    live: tuple[Backend, dict[str, str]],
+) -> None:
+    backend, tokens = live
+    Workflow.base_url, Workflow.tokens = backend.base_url, tokens
+    Workflow.run(
+        settings=settings(
+            max_examples=SCENARIOS,
+            stateful_step_count=SCENARIO_STEPS,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+            database=None,
+            phases=[Phase.generate],
+        )
     )
