@@ -17,7 +17,7 @@ from textual.worker import Worker, WorkerState
 
 from screens.errors import describe_error
 from screens.host import DeskHost
-from workbench.i18n import t
+from workbench.i18n import FALLBACK, messages, t
 
 if TYPE_CHECKING:
     from workbench.services import DeskService
@@ -28,7 +28,9 @@ R = TypeVar("R")
 
 
 def report_failure(screen: Screen[Any] | Widget, worker: Worker[Any]) -> None:
-    what = t(f"work.{worker.name}") if worker.name else t("work.unknown")
+    # A worker's name is code: only its catalogue text may reach the screen.
+    key = f"work.{worker.name}"
+    what = t(key) if worker.name and messages(FALLBACK).get(key) else t("work.unknown")
     screen.notify(
         describe_error(worker.error),
         title=t("error.failed", what=what),

@@ -8,6 +8,7 @@ dirty; a 4 Hz timer repaints what changed, so a flood of events costs a few repa
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import ClassVar
 
 from textual import on, work
@@ -42,6 +43,7 @@ from workbench import merging
 from workbench.i18n import language, t
 from workbench.merging import MergeSubject
 from workbench.store import Snapshot
+from workbench.transfer_targets import TransferTarget, load_transfer_targets
 
 __all__ = ["OUTCOMES", "PAUSE_REASONS", "MainScreen"]
 
@@ -329,23 +331,48 @@ class MainScreen(DeskScreen):
         options = [(o, t(f"outcome.{o}")) for o in OUTCOMES]
         self.app.push_screen(ChoiceDialog(t("finish.title"), options), chosen)
 
+    class TransferTargetsLoaded(Message):
+        """The windows a ticket may go to, as they are now (states change during the day)."""
+
+        def __init__(self, ticket_id: int, targets: list[TransferTarget]) -> None:
+            super().__init__()
+            self.ticket_id = ticket_id
+            self.targets = targets
+
     def action_transfer(self) -> None:
-        ticket_id = self._current_id()
-        if ticket_id is None:
-            return
-        here = self.service.window
-        zh = language() == "zh"
-        options = [
-            (w.code, f"{w.code}  {w.name if zh else w.name_en}")
-            for w in self.service.windows.values()
-            if w.code != here
-        ]
+        ticket = self.service.current_ticket
+        if ticket is not None:
+            self.choose_transfer(ticket.id, ticket.service_item)
+
+    @work(exclusive=True, group="transfer", exit_on_error=False)
+    async def choose_transfer(self, ticket_id: int, service_item: str) -> None:
+        targets = await load_transfer_targets(self.service, service_item=service_item)
+        self.post_message(self.TransferTargetsLoaded(ticket_id, targets))
+
+    @on(TransferTargetsLoaded)
+    def _offer_transfer(self, message: TransferTargetsLoaded) -> None:
+        """Every other window with its state, who is there and whether it serves the item (a
+        paused or closed one greyed: the server refuses it); then why."""
+        ticket_id = message.ticket_id
+        options = [(target.code, transfer_label(target)) for target in message.targets]
+        refused = {
+            target.code: t("transfer.refused", state=t(f"transfer.state.{target.state}"))
+            for target in message.targets
+            if not target.open
+        }
 
         def chosen(window: str | None) -> None:
             if window:
-                self.ticket_action(ticket_id, "transfer", TicketActionRequest(window=window))
+                self.app.push_screen(PromptDialog(t("transfer.reason")), partial(why, window))
 
-        self.app.push_screen(ChoiceDialog(t("transfer.title"), options), chosen)
+        def why(window: str, reason: str | None) -> None:
+            if reason:
+                request = TicketActionRequest(window=window, reason=reason)
+                self.ticket_action(ticket_id, "transfer", request)
+
+        self.app.push_screen(
+            ChoiceDialog(t("transfer.title"), options, unavailable=refused), chosen
+        )
 
     def action_walk_in(self) -> None:
         window = self.service.windows.get(self.service.window or "")
@@ -584,3 +611,13 @@ class MainScreen(DeskScreen):
 def _wants_applicant(error: ValidationFailed) -> bool:
     """Whether the server refused a hall case because the visitor's applicant is unknown."""
     return any("applicant" in complaint.field.split(".") for complaint in error.field_errors)
+
+
+def transfer_label(target: TransferTarget) -> str:
+    """`W02  2号窗口 · open · clerk02 · serves it` in the current language."""
+    name = target.name if language() == "zh" else target.name_en
+    parts = [f"{target.code}  {name}", t(f"transfer.state.{target.state}")]
+    parts.append(target.clerk if target.clerk else t("transfer.nobody"))
+    if target.serves_item:
+        parts.append(t("transfer.serves"))
+    return " · ".join(parts)

@@ -154,9 +154,11 @@ async def test_a_clerk_works_the_queue_with_keys(
         await pilot.press("e")  # resume the parked ticket under the cursor
         await settle(app, pilot)
         assert (ticket := current(app)) is not None and ticket.id == third["id"]
-        await pilot.press("t")  # transfer to the first other window offered
-        await pilot.pause()
+        await pilot.press("t")  # transfer to the first other window offered, saying why
+        await settle(app, pilot)
         await pilot.press("1")
+        await settle(app, pilot)
+        await pilot.press(*"needs the notary", "enter")
         await settle(app, pilot)
         assert current(app) is None
 
