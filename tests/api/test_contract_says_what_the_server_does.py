@@ -6,8 +6,8 @@ is, a schema failure or a rule beyond the schema."""
 from __future__ import annotations
 
 import pytest
-from backend.openapi import openapi_document
 
+from backend.server.contract import openapi_document
 from tests.conftest import Backend, key
 
 PROBLEMS = "https://service-workbench.example/problems/"

@@ -9,13 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
-from backend.openapi import openapi_document
 from pydantic import ValidationError
 
 from api_client.client import Mutation
 from api_client.models.catalogue import PauseRequest
 from api_client.models.ratings import FollowUpResponseBody
 from api_client.models.tickets import TicketActionRequest, TicketIssue
+from backend.server.contract import openapi_document
 from tests.conftest import Backend, key
 
 REFUSED = ["br\u0000eak", "bell\u0007!", "esc\u001b[31m", "del\u007f!", "c1\u0085!", "vt\u000b!"]

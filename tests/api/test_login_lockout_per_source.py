@@ -12,9 +12,9 @@ from typing import Any
 
 import httpx
 import pytest
-from backend.seed import DEMO_PASSWORD
-from backend.settings import BackendSettings
 
+from backend.hall.seed import DEMO_PASSWORD
+from backend.runtime.settings import BackendSettings
 from tests.api.test_auth import copied_backend
 from tests.conftest import Backend, seeded_settings
 

@@ -7,21 +7,19 @@ is the verified one, then the newer); for an applicant field, whose value is rig
 differing field must be chosen before M merges. Different ID numbers need an explicit
 confirmation. `s` swaps which case survives.
 
-`open_merge_candidates` and `ask_merge_history` are the entry points the other screens call.
+The rows are built by `screens.merge.rows` and shown by `MergeTable`; the screen keeps the
+preview and the choices. The entry points the other screens call are in `screens.merge.entry`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, cast
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Label, Static
+from textual.widgets import Label, Static
 
 from api_client.errors import ApiError, Conflict, PreconditionFailed, ValidationFailed
 from api_client.models import MergePreview, MergeResult
@@ -30,50 +28,18 @@ from screens.base import DeskScreen
 from screens.bindings import MERGE, named_binding
 from screens.dialogs import ConfirmDialog, PromptDialog
 from screens.errors import describe_error
-from screens.merge_dialogs import CandidatePick, MergeCandidatesDialog, MergeHistoryDialog
-from screens.merge_text import case_label, side_text
+from screens.merge.rows import Row, merge_rows
+from screens.merge.table import MergeTable
+from screens.merge_text import case_label
 from screens.stylesheets import beside
 from screens.widgets.key_bar import KeyBar
 from workbench import merging
 from workbench.i18n import language, t
 from workbench.merging import MergeChoices, MergeSubject
 
-__all__ = [
-    "MergeScreen",
-    "ask_merge_history",
-    "merge_bindings",
-    "open_merge_candidates",
-    "open_merge_history",
-]
+__all__ = ["MergeScreen"]
 
 Survivor = Literal["this", "other"]
-COLUMNS = ("what", "left", "right", "keeps")
-WIDTHS = {"what": 30, "left": 42, "right": 42, "keeps": 16}
-SUMMARY_FIELDS: tuple[ApplicantField, ...] = ("name", "id_number", "phone")
-
-
-def merge_bindings(*, candidates: str, history: str) -> list[BindingType]:
-    """The keys other screens add: the candidates for what is in hand, and merge history."""
-    return [
-        named_binding(
-            candidates, "merge_candidates", "candidates", table=MERGE, binding_id="merge"
-        ),
-        named_binding(history, "merge_history", "history", table=MERGE, show=False),
-    ]
-
-
-@dataclass(frozen=True)
-class Row:
-    """One line of the side-by-side table: an applicant field or a material."""
-
-    key: str
-    kind: Literal["applicant", "material"]
-    code: str
-    label: str
-    left: str
-    right: str
-    differs: bool
-    choosable: bool
 
 
 class MergeScreen(DeskScreen):
@@ -102,10 +68,25 @@ class MergeScreen(DeskScreen):
             self.preview = preview
             self.this_case = this_case
 
+    class PreviewFailed(Message):
+        """The preview could not be read (`this_case`: the case in hand, when it is known)."""
+
+        def __init__(self, error: ApiError, this_case: int | None) -> None:
+            super().__init__()
+            self.error = error
+            self.this_case = this_case
+
     class Merged(Message):
         def __init__(self, result: MergeResult) -> None:
             super().__init__()
             self.result = result
+
+    class MergeFailed(Message):
+        """The server refused the merge, or could not be reached."""
+
+        def __init__(self, error: ApiError) -> None:
+            super().__init__()
+            self.error = error
 
     class Closed(Message):
         """Posted to the screen below once the merge is done and this screen closed: that
@@ -135,16 +116,18 @@ class MergeScreen(DeskScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(t("merge.loading"), id="merge-header")
-        yield DataTable(id="merge-rows", cursor_type="row")
+        yield MergeTable(id="merge-rows")
         yield Static("", id="merge-summary")
         yield Label("", id="merge-error", classes="form-error")
         yield KeyBar()
 
+    @property
+    def table(self) -> MergeTable:
+        return self.query_one(MergeTable)
+
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.border_title = t("merge.title")
-        for column in COLUMNS:
-            table.add_column(t(f"merge.column.{column}"), key=column, width=WIDTHS[column])
+        table = self.table
+        table.set_up()
         table.focus()
         if self.choices is not None:
             self.show()
@@ -169,33 +152,14 @@ class MergeScreen(DeskScreen):
         self.busy = False
         self.show()
 
-    def _colour(self, variable: str) -> str:
-        return self.app.theme_variables.get(variable, "")
-
     def show(self) -> None:
         choices = self.choices
         if choices is None:
             return
         preview = choices.preview
         self.query_one("#merge-header", Static).update(self._header(preview))
-        table = self.query_one(DataTable)
-        table.border_title = t("merge.title")
-        table.columns["left"].label = Text(  # type: ignore[index]
-            f"1 ◀ {t('merge.survives')}: {preview.survivor.number}"
-        )
-        table.columns["right"].label = Text(  # type: ignore[index]
-            f"{t('merge.absorbed')}: {preview.absorbed.number} ▶ 2"
-        )
-        for column in ("what", "keeps"):
-            table.columns[column].label = Text(t(f"merge.column.{column}"))  # type: ignore[index]
-        self.rows = self._rows(preview)
-        cursor = table.cursor_row
-        with self.app.batch_update():
-            table.clear()
-            for row in self.rows:
-                table.add_row(*self._cells(row, choices), key=row.key)
-            if table.row_count:
-                table.move_cursor(row=min(cursor, table.row_count - 1))
+        self.rows = merge_rows(preview)
+        self.table.show(preview, self.rows, choices)
         self.query_one("#merge-summary", Static).update(self._summary(preview))
         self.refresh_bindings()
 
@@ -206,88 +170,6 @@ class MergeScreen(DeskScreen):
             f"[b $accent]{t('merge.heading')}[/]  {name}\n"
             f"{t('merge.survives')}: [b]{case_label(preview.survivor)}[/]   ◀ ▶   "
             f"{t('merge.absorbed')}: [b]{case_label(preview.absorbed)}[/]"
-        )
-
-    def _rows(self, preview: MergePreview) -> list[Row]:
-        rows: list[Row] = []
-        differences = {d.field: d for d in preview.differences}
-        left, right = preview.survivor.applicant, preview.absorbed.applicant
-        known = {
-            "name": (left.name, right.name),
-            "id_number": (left.id_number_masked, right.id_number_masked),
-            "phone": (left.phone_masked or "", right.phone_masked or ""),
-        }
-        fields: list[ApplicantField] = list(SUMMARY_FIELDS) + [
-            d.field for d in preview.differences if d.field not in SUMMARY_FIELDS
-        ]
-        for name in fields:
-            difference = differences.get(name)
-            if difference is not None:
-                values = (difference.survivor or "", difference.absorbed or "")
-            else:
-                values = known.get(name, ("", ""))
-                if not any(values):
-                    continue
-            rows.append(
-                Row(
-                    key=f"a:{name}",
-                    kind="applicant",
-                    code=name,
-                    label=t(f"merge.field.{name}"),
-                    left=values[0],
-                    right=values[1],
-                    differs=difference is not None,
-                    choosable=difference is not None,
-                )
-            )
-        zh = language() == "zh"
-        for material in preview.materials:
-            label = (material.name if zh else material.name_en) or material.material
-            if not material.on_survivor_checklist:
-                label += " *"
-            left_text, right_text = side_text(material.survivor), side_text(material.absorbed)
-            rows.append(
-                Row(
-                    key=f"m:{material.material}",
-                    kind="material",
-                    code=material.material,
-                    label=label,
-                    left=left_text,
-                    right=right_text,
-                    differs=left_text != right_text,
-                    choosable=material.differs,
-                )
-            )
-        return rows
-
-    def _keeps(self, row: Row, choices: MergeChoices) -> Text:
-        if row.kind == "applicant":
-            if not row.differs:
-                return Text(t("merge.same"), style="dim")
-            side = choices.applicant.get(row.code)  # type: ignore[call-overload]
-            if side is None:
-                return Text(t("merge.choose"), style=f"bold {self._colour('error')}".strip())
-            return Text(t(f"merge.keep_{side}"), style="bold")
-        side = choices.keep(row.code)
-        if not row.choosable:
-            return Text(t(f"merge.only_{side}"), style="dim")
-        return Text(t(f"merge.keep_{side}"), style="bold")
-
-    def _cells(self, row: Row, choices: MergeChoices) -> tuple[Text, ...]:
-        highlight = f"bold {self._colour('warning')}".strip() if row.differs else ""
-        side = (
-            choices.applicant.get(row.code)  # type: ignore[call-overload]
-            if row.kind == "applicant"
-            else choices.keep(row.code)
-        )
-        left_style = highlight + (" underline" if row.differs and side == "survivor" else "")
-        right_style = highlight + (" underline" if row.differs and side == "absorbed" else "")
-        marker = "≠ " if row.differs else "  "
-        return (
-            Text(marker + row.label, style=highlight or ("bold" if row.kind == "material" else "")),
-            Text(row.left, style=left_style.strip()),
-            Text(row.right, style=right_style.strip()),
-            self._keeps(row, choices),
         )
 
     def _summary(self, preview: MergePreview) -> str:
@@ -315,7 +197,7 @@ class MergeScreen(DeskScreen):
     # -- choosing ------------------------------------------------------------------------
 
     def _selected(self) -> Row | None:
-        table = self.query_one(DataTable)
+        table = self.table
         if not self.rows or table.row_count == 0:
             return None
         return self.rows[min(table.cursor_row, len(self.rows) - 1)]
@@ -341,9 +223,8 @@ class MergeScreen(DeskScreen):
         else:
             choices.choose_material(row.code, side)
         self._error("")
-        table = self.query_one(DataTable)
-        for column, cell in zip(COLUMNS, self._cells(row, choices), strict=True):
-            table.update_cell(row.key, column, cell)
+        table = self.table
+        table.show_row(row, choices)
         if table.cursor_row < table.row_count - 1:
             table.move_cursor(row=table.cursor_row + 1)
 
@@ -375,7 +256,7 @@ class MergeScreen(DeskScreen):
         if unresolved:
             fields = ", ".join(t(f"merge.field.{name}") for name in unresolved)
             self._error(t("merge.unresolved", fields=fields))
-            table = self.query_one(DataTable)
+            table = self.table
             first = next(i for i, r in enumerate(self.rows) if r.key == f"a:{unresolved[0]}")
             table.move_cursor(row=first)
             return
@@ -388,7 +269,10 @@ class MergeScreen(DeskScreen):
         def confirmed(yes: bool | None) -> None:
             if yes and self.choices is not None:
                 self.choices.confirm_mismatch = mismatch
-                self.send_merge()
+                self.busy = True
+                self.refresh_bindings()
+                self._error(t("merge.sending"))
+                self.send_merge(self.choices)
 
         confirm = t("merge.do_mismatch") if mismatch else t("merge.do")
         self.app.push_screen(ConfirmDialog(message, confirm=confirm, danger=mismatch), confirmed)
@@ -400,43 +284,46 @@ class MergeScreen(DeskScreen):
 
     @work(exclusive=True, group="merge-preview", exit_on_error=False)
     async def load(self) -> None:
+        this_case = self.this_case
         try:
-            this_case = self.this_case
             if this_case is None:
                 this_case, opened = await merging.case_for_subject(self.service, self.subject)
-                self.this_case = this_case
                 if opened is not None:
                     self.notify(
                         t("merge.opened_case", number=opened.number, ticket=self.subject.label)
                     )
             preview = await merging.preview(self.service, this_case, self.other_case, self.survivor)
         except ApiError as error:
-            self.busy = False
-            self._error(describe_error(error))
-            self.query_one("#merge-header", Static).update(t("merge.preview_failed"))
+            self.post_message(self.PreviewFailed(error, this_case))
             return
         self.post_message(self.Previewed(preview, this_case))
 
+    @on(PreviewFailed)
+    def _preview_failed(self, message: PreviewFailed) -> None:
+        if message.this_case is not None:
+            self.this_case = message.this_case  # a case opened for the ticket is not opened twice
+        self.busy = False
+        self._error(describe_error(message.error))
+        self.query_one("#merge-header", Static).update(t("merge.preview_failed"))
+
     @work(exclusive=True, group="merge-send", exit_on_error=False)
-    async def send_merge(self) -> None:
-        choices = self.choices
-        if choices is None:
-            return
-        self.busy = True
-        self.refresh_bindings()
-        self._error(t("merge.sending"))
+    async def send_merge(self, choices: MergeChoices) -> None:
         try:
             result = await merging.merge(self.service, choices, self.survivor)
         except ApiError as error:
-            self.busy = False
-            message = self._refusal(error)
-            self._error(message)
-            self.notify(message, title=t("merge.failed"), severity="error", timeout=10)
-            if isinstance(error, PreconditionFailed):
-                self.load()
-            self.refresh_bindings()
+            self.post_message(self.MergeFailed(error))
             return
         self.post_message(self.Merged(result))
+
+    @on(MergeFailed)
+    def _merge_failed(self, message: MergeFailed) -> None:
+        self.busy = False
+        refusal = self._refusal(message.error)
+        self._error(refusal)
+        self.notify(refusal, title=t("merge.failed"), severity="error", timeout=10)
+        if isinstance(message.error, PreconditionFailed):
+            self.load()
+        self.refresh_bindings()
 
     def _refusal(self, error: ApiError) -> str:
         """The server's refusal in words the clerk can act on."""
@@ -463,43 +350,3 @@ class MergeScreen(DeskScreen):
         app = self.app
         app.pop_screen()
         app.screen.post_message(self.Closed(result))
-
-
-def open_merge_candidates(screen: Screen[Any], subject: MergeSubject) -> None:
-    """Show the candidates for `subject`; the one chosen opens the side-by-side screen."""
-
-    def chosen(pick: CandidatePick | None) -> None:
-        if pick is not None:
-            screen.app.push_screen(MergeScreen(subject, pick.other_case, this_case=pick.this_case))
-
-    screen.app.push_screen(MergeCandidatesDialog(subject), chosen)
-
-
-def open_merge_history(
-    screen: Screen[Any], case_id: int, label: str | None = None, *, on_undone: Any = None
-) -> None:
-    """Show a case's merges (a supervisor undoes one there); `on_undone()` runs after an undo."""
-
-    def closed(undone: bool | None) -> None:
-        if undone and on_undone is not None:
-            on_undone()
-
-    screen.app.push_screen(MergeHistoryDialog(case_id, label), closed)
-
-
-def ask_merge_history(screen: Screen[Any], prefill: str = "") -> None:
-    """Ask for a case number, then show that case's merge history."""
-
-    def typed(text: str | None) -> None:
-        if not text:
-            return
-        case_id = merging.case_id_from_number(text)
-        if case_id is None:
-            screen.notify(t("merge.bad_number", text=text), severity="warning")
-            return
-        open_merge_history(screen, case_id, text.strip())
-
-    screen.app.push_screen(
-        PromptDialog(t("merge.history_prompt"), placeholder=t("merge.number_hint"), value=prefill),
-        typed,
-    )
