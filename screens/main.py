@@ -40,6 +40,7 @@ from screens.widgets.status_bar import StatusBar
 from screens.widgets.visitor_panel import VisitorPanel
 from screens.widgets.work_list import WorkListTable, arrival_order, freeze_long_lived
 from workbench import merging
+from workbench.hall_time import hall_clock
 from workbench.i18n import language, t
 from workbench.merging import MergeSubject
 from workbench.store import Snapshot
@@ -602,8 +603,8 @@ class MainScreen(DeskScreen):
     @work(exclusive=True, group="alarm", exit_on_error=False)
     async def raise_alarm(self, note: str) -> None:
         sent = await self.service.raise_alarm(note or None)
-        now = self.service.clock().astimezone()
-        self.query_one(VisitorPanel).alarm_at = now.strftime("%H:%M:%S")
+        now = self.service.clock()
+        self.query_one(VisitorPanel).alarm_at = hall_clock().time(now, seconds=True)
         key = "done.alarm_sent" if sent else "done.alarm_queued"
         self.post_message(self.Changed(t(key), "warning"))
 

@@ -8,6 +8,7 @@ from textual.markup import escape
 
 from api_client.models import Case, MergeCandidate, MergeRecord
 from api_client.models.merges import CaseSummary, MergeMaterialSide
+from workbench.hall_time import hall_clock
 from workbench.i18n import language, t
 
 __all__ = [
@@ -62,7 +63,7 @@ def _origin(origin: str, merged_from: str | None) -> str:
 
 def record_line(record: MergeRecord) -> str:
     """One merge as the history lists it: who merged what when, and whether it can be undone."""
-    when = record.merged_at.astimezone().strftime("%m-%d %H:%M")
+    when = hall_clock().local(record.merged_at).strftime("%m-%d %H:%M")
     line = t(
         "merge.record",
         id=record.id,
@@ -73,11 +74,13 @@ def record_line(record: MergeRecord) -> str:
     )
     if record.state == "undone":
         undone = (
-            record.unmerged_at.astimezone().strftime("%m-%d %H:%M") if record.unmerged_at else ""
+            hall_clock().local(record.unmerged_at).strftime("%m-%d %H:%M")
+            if record.unmerged_at
+            else ""
         )
         return f"{line}\n   {t('merge.record_undone', when=undone, who=record.unmerged_by or '-')}"
     if record.can_unmerge:
-        until = record.unmerge_until.astimezone().strftime("%m-%d %H:%M")
+        until = hall_clock().local(record.unmerge_until).strftime("%m-%d %H:%M")
         return f"{line}\n   {t('merge.record_undoable', until=until)}"
     return f"{line}\n   {t('merge.record_blocked', reason=record.unmerge_blocked or '-')}"
 

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from api_client.event_stream import ConnectionState
 from api_client.models import Case, Event, LoginResponse, Me, Ticket
 from api_client.mutations import MutationResult
+from workbench.hall_time import use_hall_timezone
 from workbench.outbox import OutboxEntry, OutboxStatus
 
 __all__ = ["Snapshot", "Store", "WorkItem"]
@@ -128,6 +129,7 @@ class Store:
         if me is None:
             self.update(me=None, window=None, current_ticket=None, current_case=None, work_list=())
             return
+        use_hall_timezone(me.timezone)  # everything shown from now on is in the hall's time
         self.update(me=me, window=me.window)
 
     def set_service_items(self, codes: Iterable[str]) -> None:

@@ -52,7 +52,11 @@ class SupervisorActions(DeskWidget):
         """The board's state as the board screen shows it (the screen keeps it current)."""
 
     def _choose(
-        self, title: str, options: list[tuple[str, str]], then: Callable[[str], object]
+        self,
+        title: str,
+        options: list[tuple[str, str]],
+        then: Callable[[str], object],
+        unavailable: dict[str, str] | None = None,
     ) -> None:
         if not options:
             self.notify(t("board.nothing_to_choose"), severity="warning")
@@ -62,7 +66,7 @@ class SupervisorActions(DeskWidget):
             if value:
                 then(value)
 
-        self.app.push_screen(ChoiceDialog(title, options), chosen)
+        self.app.push_screen(ChoiceDialog(title, options, unavailable=unavailable), chosen)
 
     def _ticket_number(self, ticket_id: int) -> str:
         state = self.state
@@ -86,11 +90,25 @@ class SupervisorActions(DeskWidget):
         if state is None:
             return
         zh = language() == "zh"
+        ordered = sorted(state.windows.values(), key=lambda w: w.number)
         windows = [
-            (f"w:{w.code}", t("board.move.to_window", window=w.code, clerk=w.clerk or "-"))
-            for w in sorted(state.windows.values(), key=lambda w: w.number)
-            if w.activity != "closed"
+            (
+                f"w:{w.code}",
+                t(
+                    "board.move.to_window",
+                    window=w.code,
+                    clerk=w.clerk or t("transfer.nobody"),
+                    state=t(f"transfer.state.{w.state}"),
+                ),
+            )
+            for w in ordered
         ]
+        # the server refuses a paused or closed window: shown greyed, with why
+        refused = {
+            f"w:{w.code}": t("transfer.refused", state=t(f"transfer.state.{w.state}"))
+            for w in ordered
+            if w.state != "open"
+        }
         items = [
             (f"i:{q.service_item}", t("board.move.to_item", item=q.service_item,
                                       name=q.name if zh else q.name_en))
@@ -99,13 +117,19 @@ class SupervisorActions(DeskWidget):
 
         def move(target: str) -> None:
             kind, _, code = target.partition(":")
-            self.move_ticket(
-                int(ticket_id),
-                window=code if kind == "w" else None,
-                service_item=code if kind == "i" else None,
-            )
 
-        self._choose(t("board.move.where"), windows + items, move)
+            def why(reason: str | None) -> None:
+                if reason:
+                    self.move_ticket(
+                        int(ticket_id),
+                        window=code if kind == "w" else None,
+                        service_item=code if kind == "i" else None,
+                        reason=reason,
+                    )
+
+            self.app.push_screen(PromptDialog(t("transfer.reason")), why)
+
+        self._choose(t("board.move.where"), windows + items, move, refused)
 
     def ask_reactivate(self) -> None:
         """Which no-show comes back to its queue."""
@@ -203,14 +227,21 @@ class SupervisorActions(DeskWidget):
 
     @work(group="board-action", exit_on_error=False)
     async def move_ticket(
-        self, ticket_id: int, *, window: str | None = None, service_item: str | None = None
+        self,
+        ticket_id: int,
+        *,
+        window: str | None = None,
+        service_item: str | None = None,
+        reason: str | None = None,
     ) -> None:
         assert self.board is not None
         board = self.board
         number = self._ticket_number(ticket_id)
         target = window or service_item or "-"
         await self._run(
-            lambda: board.move_ticket(ticket_id, window=window, service_item=service_item),
+            lambda: board.move_ticket(
+                ticket_id, window=window, service_item=service_item, reason=reason
+            ),
             t("board.done.move", number=number, target=target),
         )
 

@@ -14,6 +14,7 @@ from functools import partial
 from textual import on, work
 from textual.message import Message
 
+from api_client.errors import Unavailable
 from api_client.models import (
     AcceptDecision,
     AcceptWithOwedDecision,
@@ -26,12 +27,13 @@ from api_client.models import (
     TransferDecision,
     WithdrawDecision,
 )
-from api_client.models.decisions import DecisionRequest
+from api_client.models.decisions import DecisionRequest, NoticeDecision
 from screens.base import DeskWidget
 from screens.case_text import owed_preview, supplement_preview, supplement_rows
 from screens.dialogs import ChoiceDialog, NoticeDialog, PromptDialog, RejectDialog
 from screens.stylesheets import beside
 from workbench.i18n import language, t
+from workbench.notice_preview import preview_notice
 from workbench.outbox import OutboxEntry
 
 __all__ = ["DECISIONS", "REJECT_REASONS", "DecisionFlows"]
@@ -130,36 +132,54 @@ class DecisionFlows(DeskWidget):
             return
         self._submit(SupplementReceivedDecision(decision="supplement_received"))
 
+    class PreviewReady(Message):
+        """The notice a decision would issue, as the server renders it (or, offline, as the
+        desk can tell it), ready for the clerk to approve."""
+
+        def __init__(self, decision: NoticeDecision, text: str, *, owed: bool) -> None:
+            super().__init__()
+            self.decision = decision
+            self.text = text
+            self.owed = owed
+
     def _decide_supplement(self) -> None:
         assert self.case is not None
-        item = self.service.service_items.get(self.case.service_item)
-        preview = supplement_preview(self.case, item)
-
-        def confirmed(send: bool | None) -> None:
-            if send and self.case is not None:
-                rows = supplement_rows(self.case)
-                items = [SupplementItem(material=row.material) for row in rows]
-                self._submit(SupplementDecision(decision="supplement", items=items))
-
-        self.app.push_screen(
-            NoticeDialog(t("notice.preview_title"), preview, confirm=t("notice.send")), confirmed
-        )
+        rows = supplement_rows(self.case)
+        items = [SupplementItem(material=row.material) for row in rows]
+        self.preview_notice(SupplementDecision(decision="supplement", items=items))
 
     def _decide_accept_with_owed(self) -> None:
         assert self.case is not None
+        self.preview_notice(AcceptWithOwedDecision(decision="accept_with_owed", pledge_signed=True))
 
+    @work(exclusive=True, group="notice-preview", exit_on_error=False)
+    async def preview_notice(self, decision: NoticeDecision) -> None:
+        """Ask the server for the notice text the decision would issue: the clerk approves
+        exactly what the citizen will get. Offline, the desk's own telling, marked as such."""
+        case = self.case
+        assert case is not None
+        owed = isinstance(decision, AcceptWithOwedDecision)
+        try:
+            text = (await preview_notice(self.service, case.id, decision)).text
+        except (Unavailable, TimeoutError):
+            item = self.service.service_items.get(case.service_item)
+            local = owed_preview(case) if owed else supplement_preview(case, item)
+            text = f"{t('notice.preview_offline')}\n\n{local}"
+        self.post_message(self.PreviewReady(decision, text, owed=owed))
+
+    @on(PreviewReady)
+    def _approve_preview(self, message: PreviewReady) -> None:
         def confirmed(send: bool | None) -> None:
             if send:
-                self._submit(
-                    AcceptWithOwedDecision(decision="accept_with_owed", pledge_signed=True)
-                )
+                self._submit(message.decision)
 
-        self.app.push_screen(
-            NoticeDialog(
-                t("owed.title"), owed_preview(self.case), confirm=t("owed.send"), pledge=True
-            ),
-            confirmed,
-        )
+        if message.owed:
+            dialog = NoticeDialog(
+                t("owed.title"), message.text, confirm=t("owed.send"), pledge=True
+            )
+        else:
+            dialog = NoticeDialog(t("notice.preview_title"), message.text, confirm=t("notice.send"))
+        self.app.push_screen(dialog, confirmed)
 
     def _decide_reject(self) -> None:
         reasons = [(code, t(f"reject.{code}")) for code in REJECT_REASONS]

@@ -8,6 +8,7 @@ from textual.widgets import Static
 
 from api_client.models import Case
 from screens.merge_text import merge_lines
+from workbench.hall_time import hall_clock
 from workbench.i18n import language, t
 
 __all__ = ["CaseDetail", "material_names"]
@@ -56,7 +57,7 @@ class CaseDetail(VerticalScroll):
     def _decisions(self, case: Case) -> str:
         lines = [f"[b]{t('case.history')}[/b]"]
         for record in case.decisions or []:
-            when = record.at.astimezone().strftime("%m-%d %H:%M")
+            when = hall_clock().local(record.at).strftime("%m-%d %H:%M")
             lines.append(
                 f"{when}  {t('decision.' + record.decision)}  {record.actor or ''}"
                 f"  {record.note or ''}"

@@ -10,6 +10,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from screens.stylesheets import beside
+from workbench.hall_time import hall_clock
 from workbench.i18n import t
 
 __all__ = ["StatusBar"]
@@ -45,7 +46,7 @@ class StatusBar(Static):
         self.set_interval(1.0, self._tick)
 
     def _tick(self) -> None:
-        self.clock = self.now().astimezone().strftime("%H:%M:%S")
+        self.clock = hall_clock().time(self.now(), seconds=True)
 
     def render(self) -> Content:
         sep = Content.styled("  │  ", "dim")

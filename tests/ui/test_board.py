@@ -205,9 +205,12 @@ async def test_a_supervisor_moves_a_ticket_to_a_clerks_window(
         choices = app.screen.query_one("#choices")
         labels = [str(o.prompt) for o in choices.options]  # type: ignore[attr-defined]
         target = next(i for i, label in enumerate(labels) if "window W07" in label)
+        assert "open" in labels[target] and "clerk07" in labels[target], labels[target]
         for _ in range(target):
             await pilot.press("down")
         await pilot.press("enter")
+        await settle(app, pilot)
+        await pilot.press(*"W07 handles it today", "enter")  # the reason the server wants
         await settle(app, pilot)
         assert await until(pilot, lambda: cell(screen, "queues", "GA-001", "waiting") == "1")
     assert await _wait_for(lambda: f"t:{ticket['id']}" in {r.key for r in desk.worklist.ordered()})

@@ -163,8 +163,8 @@ async def test_approve_is_not_offered_while_a_material_is_owed(
         dialog = decision_dialog(app)
         assert "1 material is marked owed" in str(option(dialog, "accept").prompt)
         assert not option(dialog, "accept_with_owed").disabled
-        await pilot.press("3")  # accept with owed: the pledge notice
-        await pilot.pause()
+        await pilot.press("3")  # accept with owed: the pledge notice, as the server writes it
+        await settle(app, pilot)
         notice = app.screen
         assert isinstance(notice, NoticeDialog)
         notice.query_one("#pledge", Checkbox).value = True

@@ -4,6 +4,7 @@ queue, verify and decide cases, go offline and come back, settle a conflict, loc
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import OptionList
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from api_client.models import Ticket
@@ -18,6 +20,7 @@ from backend.server.embedded import EmbeddedServer
 from screens.app import WorkbenchApp
 from screens.case import CaseScreen
 from screens.conflicts import ConflictDialog
+from screens.dialogs import ChoiceDialog
 from screens.lock import LockScreen
 from screens.login import LoginScreen
 from screens.main import MainScreen
@@ -202,10 +205,15 @@ async def test_verify_and_decide_through_the_outbox(
         assert rows["id_card"] == "provided" and rows["household_register"] == "missing"
 
         await pilot.press("d", "2")  # request supplements: the notice is shown first
-        await pilot.pause()
+        await settle(app, pilot)  # as the server will issue it
         notice = str(app.screen.query_one(".notice").query_one("Static").render())
-        [line] = [line for line in notice.splitlines() if "Household register" in line]
-        assert line.count("Household register") == 1 and "not supplied" in line
+        assert "One-time Notice of Supplementary Materials" in notice
+        [item] = [
+            block
+            for block in re.split(r"\n(?=\d+\. )", notice)
+            if "   Household register of the current address\n" in block
+        ]
+        assert "Reason: not supplied" in item and "原因：尚未提交" in item, item
         await pilot.press("enter")
         await settle(app, pilot)
         assert "sending in" in str(screen.query_one("#undo-bar").render())
@@ -348,3 +356,50 @@ async def test_lock_reveal_and_alarm(
     alarms = (await supervisor.get("/api/v1/alarms")).json()["items"]
     await supervisor.aclose()
     assert alarms and alarms[0]["window"] == "W01"
+
+
+async def test_a_transfer_shows_each_window_and_refuses_a_paused_one(
+    fresh_backend: Backend, terminal: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """The clerk sees each window's state, who is there and what it serves; a paused window is
+    greyed and cannot be picked (it used to be offered and the ticket waited there for
+    nobody); the transfer asks why."""
+    other = await fresh_backend.login("clerk02", "W02")
+    paused = await other.post("/api/v1/windows/W02/pause", json={"reason": "lunch"}, headers=key())
+    assert paused.status_code == 200, paused.text
+    await issue(terminal, "GA-001")
+    app = make_app(fresh_backend, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(app, pilot, "clerk01")
+        await pilot.press("f5")
+        await settle(app, pilot)
+        ticket = current(app)
+        assert ticket is not None
+        await pilot.press("t")
+        await settle(app, pilot)
+        choices = app.screen.query_one("#choices", OptionList)
+        labels = {str(o.id): str(o.prompt) for o in choices.options}
+        assert "W01" not in labels  # not to itself
+        assert "paused" in labels["W02"] and "clerk02" in labels["W02"], labels["W02"]
+        assert choices.get_option("W02").disabled
+        assert "nobody logged in" in labels["W03"], labels["W03"]
+        serving = [code for code, label in labels.items() if "serves this item" in label]
+        assert serving and "W03" not in serving, labels  # W01 and W02 serve GA-001
+        order = [str(o.id) for o in choices.options]
+        assert order[-1] == "W02", order  # the windows the server would refuse come last
+        await pilot.press(str(order.index("W02") + 1))  # picking it only says why not
+        await settle(app, pilot)
+        assert isinstance(app.screen, ChoiceDialog)
+        await pilot.press(str(order.index("W03") + 1), *"the notary is at W03", "enter")
+        await settle(app, pilot)
+        assert current(app) is None
+    await other.aclose()
+    async with httpx.AsyncClient(base_url=fresh_backend.base_url) as api:
+        token = (
+            await api.post(
+                "/api/v1/auth/login", json={"username": "super01", "password": "demo1234"}
+            )
+        ).json()["token"]
+        api.headers["Authorization"] = f"Bearer {token}"
+        moved = (await api.get(f"/api/v1/tickets/{ticket.id}")).json()
+    assert moved["status"] == "waiting" and moved["target_window"] == "W03"
