@@ -83,28 +83,28 @@ class FactsDialog(DeskModal[DocumentFacts | None]):
             return ""  # shown masked by the API: the clerk types it again
         value = getattr(known, field)
         if value == LONG_TERM_DATE:
-            return t("clerk2.facts_long_term")
+            return t("facts.long_term")
         return value.isoformat() if isinstance(value, date) else (value or "")
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog dialog-wide"):
-            yield Label(t("clerk2.facts_title", material=self.material), classes="dialog-title")
+            yield Label(t("facts.title", material=self.material), classes="dialog-title")
             with Grid(id="facts-grid"):
                 for field in FIELDS:
-                    yield Label(t(f"clerk2.facts_{field}"))
+                    yield Label(t(f"facts.{field}"))
                     yield Input(
                         value=self._value(field),
-                        placeholder=t(f"clerk2.facts_{field}_hint"),
+                        placeholder=t(f"facts.{field}_hint"),
                         id=f"facts-{field.replace('_', '-')}",
                     )
             yield Checkbox(
-                t("clerk2.facts_of_applicant"),
+                t("facts.of_applicant"),
                 value=self.known.of_applicant if self.known else True,
                 id="facts-of-applicant",
             )
             yield Label("", id="dialog-error", classes="form-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(t("clerk2.facts_save"), variant="primary", id="confirm")
+                yield Button(t("facts.save"), variant="primary", id="confirm")
                 yield Button(t("dialog.cancel"), id="cancel")
 
     def on_mount(self) -> None:
@@ -136,17 +136,17 @@ class FactsDialog(DeskModal[DocumentFacts | None]):
             try:
                 values[field] = parse_date(text)
             except ValueError:
-                label = t(f"clerk2.facts_{field}")
-                self._error(t("clerk2.facts_bad_date", field=label, value=text), field)
+                label = t(f"facts.{field}")
+                self._error(t("facts.bad_date", field=label, value=text), field)
                 return None
         if sex := self._text("sex"):
             try:
                 values["sex"] = parse_sex(sex)
             except ValueError:
-                self._error(t("clerk2.facts_bad_sex", value=sex), "sex")
+                self._error(t("facts.bad_sex", value=sex), "sex")
                 return None
         if not values:
-            self._error(t("clerk2.facts_empty"), "holder_name")
+            self._error(t("facts.empty"), "holder_name")
             return None
         values["of_applicant"] = self.query_one("#facts-of-applicant", Checkbox).value
         try:
@@ -154,8 +154,8 @@ class FactsDialog(DeskModal[DocumentFacts | None]):
         except ValidationError as error:
             first = error.errors()[0]
             where = str(first["loc"][0]) if first["loc"] else None
-            label = t(f"clerk2.facts_{where}") if where in FIELDS else (where or "")
-            self._error(t("clerk2.facts_invalid", field=label, message=first["msg"]), where)
+            label = t(f"facts.{where}") if where in FIELDS else (where or "")
+            self._error(t("facts.invalid", field=label, message=first["msg"]), where)
             return None
 
     @on(Input.Submitted)

@@ -69,10 +69,10 @@ class LoginScreen(DeskScreen):
             yield from self._field("server", values.get("server", self.server_url))
             # placeholders that read as hints, never as a value already typed
             user = values.get("user", last_user)
-            yield from self._field("user", user, t("login2.user_placeholder"))
+            yield from self._field("user", user, t("login.user_placeholder"))
             yield from self._field("password", values.get("password", ""), password=True)
             window = values.get("window", self.last.get("window", "") if last_user else "")
-            yield from self._field("window", window, t("login2.window_placeholder"))
+            yield from self._field("window", window, t("login.window_placeholder"))
             yield Label("", id="login-error", classes="form-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(t("login.submit"), variant="primary", id="login")
@@ -178,7 +178,7 @@ class LoginScreen(DeskScreen):
 
     def _ask_for(self, field: str) -> None:
         """Put the cursor in an empty required field and say why."""
-        self._error(t(f"login2.need_{field}"))
+        self._error(t(f"login.need_{field}"))
         self.query_one(f"#{field}", Input).focus()
 
     @on(Button.Pressed, "#login")

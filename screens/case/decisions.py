@@ -126,7 +126,7 @@ class DecisionFlows(DeskWidget):
         if self.case is None:
             return
         if self.case.status != "supplement_requested":
-            self.notify(t("clerk2.not_awaiting"), severity="warning")
+            self.notify(t("case.not_awaiting"), severity="warning")
             return
         self._submit(SupplementReceivedDecision(decision="supplement_received"))
 
