@@ -22,6 +22,7 @@ from api_client.models import (
     WalkIn,
 )
 from api_client.models.alarms import AlarmRaise
+from api_client.models.catalogue import PauseRequest
 from api_client.models.merges import (
     HallCaseOpen,
     MergeRequest,
@@ -81,7 +82,7 @@ class Mutation:
         return cls(
             "POST",
             f"/api/v1/windows/{path_segment(window)}/pause",
-            encode_body({"reason": reason}),
+            encode_body(PauseRequest(reason=reason)),
             ordering_key=f"window:{window}",
             label=f"pause {window}",
         )

@@ -21,6 +21,7 @@ from api_client.errors import ValidationFailed
 from api_client.event_stream import ConnectionState
 from api_client.identity import normalise_resident_id
 from api_client.models import Case, Event, IntakeApplicant, Ticket, TicketActionRequest
+from api_client.models.catalogue import PauseRequest
 from api_client.models.tickets import TicketAction
 from screens.base import DeskScreen
 from screens.bindings import named_binding
@@ -389,7 +390,10 @@ class MainScreen(DeskScreen):
                 self._ask_applicant(ticket, value)
                 return
             title = t("open_case.ask_name", number=ticket.number)
-            self.app.push_screen(PromptDialog(title), lambda name: got_name(id_number, name))
+            self.app.push_screen(
+                PromptDialog(title, field=(IntakeApplicant, "name")),
+                lambda name: got_name(id_number, name),
+            )
 
         def got_name(id_number: str, name: str | None) -> None:
             if name:
@@ -424,7 +428,10 @@ class MainScreen(DeskScreen):
 
         def chosen(reason: str | None) -> None:
             if reason == "other":
-                self.app.push_screen(PromptDialog(t("pause.other")), self._pause_with)
+                dialog = PromptDialog(
+                    t("pause.other"), field=(PauseRequest, "reason"), overflow="cut"
+                )
+                self.app.push_screen(dialog, self._pause_with)
             elif reason:
                 self._pause_with(t(f"pause.{reason}"))
 
@@ -564,8 +571,10 @@ class MainScreen(DeskScreen):
 
     @work(exclusive=True, group="window", exit_on_error=False)
     async def pause_window(self, reason: str) -> None:
-        await self.service.pause(reason)
-        self.post_message(self.Changed(t("done.paused", reason=reason)))
+        paused = await self.service.pause(reason)
+        self.post_message(self.Changed(t("done.paused", reason=paused.result.pause_reason)))
+        if paused.cut:
+            self.post_message(self.Changed(_cut_note(t("pause.cut_what"), paused.cut), "warning"))
 
     @work(exclusive=True, group="window", exit_on_error=False)
     async def resume_window(self) -> None:
@@ -577,8 +586,16 @@ class MainScreen(DeskScreen):
         sent = await self.service.raise_alarm(note or None)
         now = self.service.clock().astimezone()
         self.query_one(VisitorPanel).alarm_at = now.strftime("%H:%M:%S")
-        key = "done.alarm_sent" if sent else "done.alarm_queued"
+        key = "done.alarm_sent" if sent.result else "done.alarm_queued"
         self.post_message(self.Changed(t(key), "warning"))
+        if sent.cut:
+            self.post_message(self.Changed(_cut_note(t("alarm.cut_what"), sent.cut), "warning"))
+
+
+def _cut_note(what: str, cut: str) -> str:
+    """Tells the clerk which end of their text did not fit (its last words, if long)."""
+    tail = cut if len(cut) <= 60 else "…" + cut[-60:]
+    return t("done.cut", what=what, count=len(cut), tail=tail)
 
 
 def _wants_applicant(error: ValidationFailed) -> bool:

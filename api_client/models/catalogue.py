@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from api_client.models.common import ResponseModel
+from api_client.models.common import RequestModel, ResponseModel
 
 MaterialFormat = Literal["original", "copy", "original_and_copy", "electronic", "any"]
 WindowState = Literal["open", "paused", "closed"]
@@ -71,3 +71,9 @@ class Window(ResponseModel):
 class WindowList(ResponseModel):
     items: list[Window]
     priority_classes: list[PriorityClass]
+
+
+class PauseRequest(RequestModel):
+    """`POST /windows/{code}/pause`: why the window stops calling for a while."""
+
+    reason: str = Field(min_length=1, max_length=200, description="break, meeting, system trouble…")

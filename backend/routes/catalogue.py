@@ -6,11 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import Field
 from sqlalchemy import Connection, update
 
 from api_client.models import ServiceItemList, Window, WindowList
-from api_client.models.common import RequestModel
+from api_client.models.catalogue import PauseRequest
 from backend.auth.sessions import Principal
 from backend.db.event_log import append_event
 from backend.db.schema import windows
@@ -36,10 +35,6 @@ async def service_items(principal: AnyUser, state: State) -> dict[str, Any]:
 @router.get("/windows", response_model=WindowList, summary="The hall's windows")
 async def windows_list(principal: Staff, state: State) -> dict[str, Any]:
     return await state.db.read(list_windows, principal.hall_id)
-
-
-class PauseRequest(RequestModel):
-    reason: str = Field(min_length=1, max_length=200, description="break, meeting, system trouble…")
 
 
 def _set_window_state(

@@ -190,6 +190,7 @@ class DecisionFlows(DeskWidget):
                         TransferDecision(decision="transfer", target_window=window, note=note)
                     )
 
-            self.app.push_screen(PromptDialog(t("transfer.note")), noted)
+            dialog = PromptDialog(t("transfer.note"), field=(TransferDecision, "note"))
+            self.app.push_screen(dialog, noted)
 
         self.app.push_screen(ChoiceDialog(t("transfer.title"), options), chosen)
