@@ -74,6 +74,5 @@ class WindowList(ResponseModel):
 
 
 class PauseRequest(RequestModel):
-    """`POST /windows/{code}/pause`: why the window stops calling for a while."""
-
+    # POST /windows/{code}/pause (no docstring: it would become the schema's description)
     reason: str = Field(min_length=1, max_length=200, description="break, meeting, system trouble…")
