@@ -265,4 +265,7 @@ class Checklist(DataTable[Text]):
             )
             self._request(row, verification, advance=False)
 
-        self.app.push_screen(FactsDialog(name, row.document), typed)
+        dialog = FactsDialog(
+            name, row.document, kind=row.kind, needs_expiry_check=row.needs_expiry_check
+        )
+        self.app.push_screen(dialog, typed)
