@@ -9,9 +9,9 @@ import time
 from collections.abc import Awaitable
 from pathlib import Path
 
-from backend.seed import DEMO_PASSWORD
 from keyring.backend import KeyringBackend
 
+from backend.hall.seed import DEMO_PASSWORD
 from tests.conftest import Backend
 from workbench.credentials import CredentialStore
 from workbench.services import DeskService
