@@ -127,6 +127,7 @@ class LoginScreen(DeskScreen):
         """Once the desk is loaded (after the first paint), offer F2 if the keyring still
         holds a session of the last user on this server."""
         await self.desk.warm_up()
+        self._limit_fields()
         user = self.last.get("username")
         if (
             user
@@ -138,6 +139,17 @@ class LoginScreen(DeskScreen):
             offer.update(t("login.resume_offer", user=user))
             offer.display = True
             self.refresh_bindings()
+
+    def _limit_fields(self) -> None:
+        """Give the fields the limits of the login request (known once the desk is loaded:
+        the wire models are not on the first paint's path)."""
+        from api_client.models import LoginRequest
+        from workbench.field_limits import field_max_length
+
+        for name, field in (("user", "username"), ("password", "password"), ("window", "window")):
+            self.query_one(f"#{name}", Input).max_length = (
+                field_max_length(LoginRequest, field) or 0
+            )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "resume":

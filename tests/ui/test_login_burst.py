@@ -75,3 +75,16 @@ async def test_shift_tab_in_a_burst_goes_back_a_field(backend: Backend, tmp_path
         burst(app, "tab", "tab")
         await settle(app, pilot)
         assert app.focused is app.screen.query_one("#window", Input)
+
+
+async def test_the_fields_take_the_login_requests_limits(backend: Backend, tmp_path: Path) -> None:
+    from api_client.models import LoginRequest
+    from workbench.field_limits import field_max_length
+
+    app = make_app(backend, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        burst(app, *("x" * 80), "tab", *"demo1234", "enter")
+        await settle(app, pilot)
+        assert len(field(app, "user")) == field_max_length(LoginRequest, "username") == 64
+        assert "Wrong user name or password" in str(app.screen.query_one("#login-error").render())
