@@ -1,8 +1,10 @@
 """Provides `MainScreen`: the current visitor, the live work list and the status bar.
 
-Every action is a key (see `BINDINGS`); every call to the hall runs in a named worker that posts
-`MainScreen.Changed` when done. The event stream runs in its own worker and only marks the list
-dirty; a 4 Hz timer repaints what changed, so a flood of events costs a few repaints a second.
+Every action is a key (see `BINDINGS`); the parts with a job do the work: `TicketActions` (call,
+start, finish, transfer…), `VisitorCase` (the visitor's case, the reveal), `WindowActions`
+(pause, alarm). Their workers post `Changed` when done. The event stream runs in its own worker
+and only marks the list dirty; a 4 Hz timer repaints what changed, so a flood of events costs a
+few repaints a second.
 """
 
 from __future__ import annotations
@@ -14,19 +16,16 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.message import Message
-from textual.notifications import SeverityLevel
 
-from api_client.errors import ValidationFailed
 from api_client.event_stream import ConnectionState
-from api_client.identity import normalise_resident_id
-from api_client.models import Case, Event, IntakeApplicant, Ticket, TicketActionRequest
-from api_client.models.catalogue import PauseRequest
-from api_client.models.tickets import TicketAction
+from api_client.models import Case, Event
 from screens.base import DeskScreen
 from screens.bindings import named_binding
 from screens.case import CaseScreen
-from screens.dialogs import AlarmDialog, ChoiceDialog, ConfirmDialog, PromptDialog
+from screens.main.changed import Changed
+from screens.main.ticket_actions import TicketActions
+from screens.main.visitor_case import VisitorCase
+from screens.main.window_actions import WindowActions
 from screens.merge import (
     MergeScreen,
     ask_merge_history,
@@ -34,20 +33,15 @@ from screens.merge import (
     open_merge_candidates,
 )
 from screens.widgets.banners import OfflineBanner, UndoBar
-from screens.widgets.deliberate_confirm import DeliberateConfirmDialog
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.status_bar import StatusBar
 from screens.widgets.visitor_panel import VisitorPanel
 from screens.widgets.work_list import WorkListTable, arrival_order, freeze_long_lived
-from workbench import merging
-from workbench.i18n import language, t
+from workbench.i18n import t
 from workbench.merging import MergeSubject
 from workbench.store import Snapshot
 
-__all__ = ["OUTCOMES", "PAUSE_REASONS", "MainScreen"]
-
-OUTCOMES = ("completed", "case_opened", "information_only", "referred", "incomplete", "abandoned")
-PAUSE_REASONS = ("break", "meeting", "system_trouble", "other")
+__all__ = ["MainScreen"]
 
 
 class MainScreen(DeskScreen):
@@ -79,16 +73,6 @@ class MainScreen(DeskScreen):
         *merge_bindings(candidates="m", history="h"),
     ]
 
-    class Changed(Message):
-        """A worker finished: something may have to be shown."""
-
-        def __init__(
-            self, note: str | None = None, severity: SeverityLevel = "information"
-        ) -> None:
-            super().__init__()
-            self.note = note
-            self.severity = severity
-
     def __init__(self) -> None:
         super().__init__()
         self._dirty = True
@@ -102,6 +86,9 @@ class MainScreen(DeskScreen):
         yield UndoBar(self.service, id="undo-bar")
         yield StatusBar(self.service.clock, id="status-bar")
         yield KeyBar()
+        yield TicketActions()
+        yield VisitorCase()
+        yield WindowActions()
 
     def on_mount(self) -> None:
         table = self.query_one(WorkListTable)
@@ -244,165 +231,56 @@ class MainScreen(DeskScreen):
 
     # -- the actions ---------------------------------------------------------------------
 
+    @property
+    def tickets(self) -> TicketActions:
+        return self.query_one(TicketActions)
+
     def action_call_next(self) -> None:
-        ticket = self.service.current_ticket
-        if ticket is not None and ticket.status == "serving":
-
-            def confirmed(yes: bool | None) -> None:
-                if yes:
-                    self.call_next_ticket()
-
-            self.app.push_screen(
-                ConfirmDialog(t("confirm.call_while_serving", number=ticket.number)), confirmed
-            )
-            return
-        self.call_next_ticket()
+        self.tickets.call_next_visitor()
 
     def action_call_selected(self) -> None:
         """c: call the waiting ticket under the cursor, take back a parked one, or say why the
         row cannot be called (a case, a ticket already called or served, an empty list)."""
-        row = self.table.selected
-        if row is None:
-            self.notify(t("call_selected.empty"), severity="warning")
-        elif row.kind == "case":
-            self.notify(t("call_selected.case", number=row.number), severity="warning")
-        elif row.status == "waiting":
-            self.ticket_action(row.id, "call")
-        elif row.status == "parked":
-            self.ticket_action(row.id, "resume")
-        else:
-            status = t(f"status.ticket.{row.status}")
-            self.notify(
-                t("call_selected.busy", number=row.number, status=status), severity="warning"
-            )
+        self.tickets.call_row(self.table.selected)
 
     def action_resume_ticket(self) -> None:
         row = self.table.selected
         if row is not None and row.kind == "ticket":
-            self.ticket_action(row.id, "resume")
-
-    def _current_id(self) -> int | None:
-        ticket = self.service.current_ticket
-        return ticket.id if ticket is not None else None
+            self.tickets.ticket_action(row.id, "resume")
 
     def action_start(self) -> None:
-        if (ticket_id := self._current_id()) is not None:
-            self.ticket_action(ticket_id, "start")
+        self.tickets.act("start")
 
     def action_recall(self) -> None:
-        wait = self.service.recall_wait()
-        if wait > 0:
-            self.notify(t("error.recall_too_soon", seconds=int(wait + 0.999)), severity="warning")
-            return
-        if (ticket_id := self._current_id()) is not None:
-            self.ticket_action(ticket_id, "recall")
+        self.tickets.recall()
 
     def action_no_show(self) -> None:
-        ticket = self.service.current_ticket
-        if ticket is None:
-            return
-        ticket_id = ticket.id
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self.ticket_action(ticket_id, "no-show")
-
-        wait = int(self.service.recall_wait() + 0.999)
-        message = t("confirm.no_show", number=ticket.number)
-        if wait > 0:
-            message = f"{message}\n{t('confirm.no_show_countdown', seconds=wait)}"
-        dialog = DeliberateConfirmDialog(message, confirm=t("confirm.no_show_yes"), danger=True)
-        self.app.push_screen(dialog, confirmed)
+        self.tickets.no_show()
 
     def action_park(self) -> None:
-        if (ticket_id := self._current_id()) is not None:
-            self.ticket_action(ticket_id, "park")
+        self.tickets.act("park")
 
     def action_finish(self) -> None:
-        ticket_id = self._current_id()
-        if ticket_id is None:
-            return
-
-        def chosen(outcome: str | None) -> None:
-            if outcome:
-                self.ticket_action(ticket_id, "finish", TicketActionRequest(outcome=outcome))
-
-        options = [(o, t(f"outcome.{o}")) for o in OUTCOMES]
-        self.app.push_screen(ChoiceDialog(t("finish.title"), options), chosen)
+        self.tickets.finish()
 
     def action_transfer(self) -> None:
-        ticket_id = self._current_id()
-        if ticket_id is None:
-            return
-        here = self.service.window
-        zh = language() == "zh"
-        options = [
-            (w.code, f"{w.code}  {w.name if zh else w.name_en}")
-            for w in self.service.windows.values()
-            if w.code != here
-        ]
-
-        def chosen(window: str | None) -> None:
-            if window:
-                self.ticket_action(ticket_id, "transfer", TicketActionRequest(window=window))
-
-        self.app.push_screen(ChoiceDialog(t("transfer.title"), options), chosen)
+        self.tickets.transfer()
 
     def action_walk_in(self) -> None:
-        window = self.service.windows.get(self.service.window or "")
-        codes = window.service_items if window is not None else list(self.service.service_items)
-        zh = language() == "zh"
-        options = []
-        for code in codes:
-            item = self.service.service_items.get(code)
-            options.append((code, (item.name if zh else item.name_en) if item else code))
-
-        def chosen(item: str | None) -> None:
-            if item:
-                self.walk_in(item)
-
-        self.app.push_screen(ChoiceDialog(t("walk_in.title"), options), chosen)
+        self.tickets.choose_walk_in()
 
     def action_claim_case(self) -> None:
-        self.claim_case()
+        self.tickets.claim_case()
 
     def action_open_case_anyway(self) -> None:
         self.action_open_case()
 
     def action_open_case(self) -> None:
         ticket = self.service.current_ticket
-        if ticket is None or ticket.status not in ("called", "serving"):
+        if ticket is None:
             self.notify(t("open_case.no_visitor"), severity="warning")
             return
-        self.open_visitor_case(ticket)
-
-    def _ask_applicant(self, ticket: Ticket, typed: str = "") -> None:
-        """Ask for the ID number and then the name of a visitor the ticket knows nothing of,
-        then open the case for them."""
-
-        def got_id(value: str | None) -> None:
-            if not value:
-                return
-            try:
-                id_number = normalise_resident_id(value)
-            except ValueError:
-                self.notify(t("open_case.bad_id"), severity="error")
-                self._ask_applicant(ticket, value)
-                return
-            title = t("open_case.ask_name", number=ticket.number)
-            self.app.push_screen(
-                PromptDialog(title, field=(IntakeApplicant, "name")),
-                lambda name: got_name(id_number, name),
-            )
-
-        def got_name(id_number: str, name: str | None) -> None:
-            if name:
-                applicant = IntakeApplicant(id_number=id_number, name=name)
-                self.open_visitor_case(ticket, applicant)
-
-        title = t("open_case.ask_id", number=ticket.number)
-        hint = t("open_case.id_hint")
-        self.app.push_screen(PromptDialog(title, placeholder=hint, value=typed), got_id)
+        self.query_one(VisitorCase).open(ticket)
 
     def action_reveal(self) -> None:
         panel = self.query_one(VisitorPanel)
@@ -415,32 +293,17 @@ class MainScreen(DeskScreen):
         if ticket is None:
             return
         if ticket.applicant is not None:
-            self.reveal("ticket", ticket.id)
+            self.query_one(VisitorCase).reveal("ticket", ticket.id)
         elif (case := self._visitor_case()) is not None:
-            self.reveal("case", case.id)
+            self.query_one(VisitorCase).reveal("case", case.id)
         else:
             self.notify(t("error.no_id_known", number=ticket.number), severity="warning")
 
     def action_pause(self) -> None:
-        if self.service.paused:
-            self.resume_window()
-            return
+        self.query_one(WindowActions).pause_or_resume()
 
-        def chosen(reason: str | None) -> None:
-            if reason == "other":
-                dialog = PromptDialog(
-                    t("pause.other"), field=(PauseRequest, "reason"), overflow="cut"
-                )
-                self.app.push_screen(dialog, self._pause_with)
-            elif reason:
-                self._pause_with(t(f"pause.{reason}"))
-
-        options = [(r, t(f"pause.{r}")) for r in PAUSE_REASONS]
-        self.app.push_screen(ChoiceDialog(t("pause.title"), options), chosen)
-
-    def _pause_with(self, reason: str | None) -> None:
-        if reason:
-            self.pause_window(reason)
+    def action_alarm(self) -> None:
+        self.query_one(WindowActions).alarm()
 
     def _merge_subject(self) -> MergeSubject | None:
         return MergeSubject.of(self.service.current_ticket, self._visitor_case())
@@ -453,26 +316,23 @@ class MainScreen(DeskScreen):
         row = self.table.selected
         ask_merge_history(self, row.number if row is not None and row.kind == "case" else "")
 
-    def action_alarm(self) -> None:
-        window = self.service.window
-        if window is None:
-            return
+    @on(VisitorCase.Revealed)
+    def _revealed_data(self, message: VisitorCase.Revealed) -> None:
+        panel = self.query_one(VisitorPanel)
+        panel.revealed_subject = message.subject
+        panel.revealed = message.data
 
-        def chosen(note: str | None) -> None:
-            if note is not None:
-                self.raise_alarm(note)
-
-        self.app.push_screen(AlarmDialog(window), chosen)
+    @on(WindowActions.AlarmRaised)
+    def _alarm_raised(self, message: WindowActions.AlarmRaised) -> None:
+        self.query_one(VisitorPanel).alarm_at = message.at
 
     @on(WorkListTable.Chosen)
     def _row_chosen(self, message: WorkListTable.Chosen) -> None:
         row = message.row
         if row.kind == "case":
             self.app.push_screen(CaseScreen(row.id))
-        elif row.status == "waiting":
-            self.ticket_action(row.id, "call")
-        elif row.status == "parked":
-            self.ticket_action(row.id, "resume")
+        else:
+            self.tickets.call_row(row)
 
     @on(WorkListTable.RowHighlighted)
     def _highlighted(self) -> None:
@@ -494,7 +354,7 @@ class MainScreen(DeskScreen):
         finally:
             table.loading = False
         freeze_long_lived()
-        self.post_message(self.Changed())
+        self.post_message(Changed())
 
     @work(exclusive=True, group="events", exit_on_error=False)
     async def follow_events(self) -> None:
@@ -511,93 +371,3 @@ class MainScreen(DeskScreen):
                         "pause_reason": event.payload.get("reason"),
                     }
                 )
-
-    @work(exclusive=True, group="ticket", exit_on_error=False)
-    async def call_next_ticket(self) -> None:
-        ticket = await self.service.call_next()
-        note = t("done.called", number=ticket.number) if ticket else t("done.nobody_waits")
-        self.post_message(self.Changed(note, "information" if ticket else "warning"))
-
-    @work(exclusive=True, group="ticket", exit_on_error=False)
-    async def ticket_action(
-        self, ticket_id: int, action: TicketAction, body: TicketActionRequest | None = None
-    ) -> None:
-        ticket = await self.service.ticket_action(ticket_id, action, body)
-        self.post_message(self.Changed(t(f"done.{action.replace('-', '_')}", number=ticket.number)))
-
-    @work(exclusive=True, group="ticket", exit_on_error=False)
-    async def walk_in(self, item: str) -> None:
-        ticket = await self.service.walk_in(item)
-        self.post_message(self.Changed(t("done.walk_in", number=ticket.number)))
-
-    @work(exclusive=True, group="case", exit_on_error=False)
-    async def claim_case(self) -> None:
-        case = await self.service.claim_case()
-        if case is None:
-            self.post_message(self.Changed(t("done.no_case"), "warning"))
-            return
-        self.post_message(self.Changed(t("done.claimed", number=case.number)))
-        self.app.push_screen(CaseScreen(case.id))
-
-    @work(exclusive=True, group="case", exit_on_error=False)
-    async def open_visitor_case(
-        self, ticket: Ticket, applicant: IntakeApplicant | None = None
-    ) -> None:
-        """Open a hall case for the visitor (or find the one the ticket has) and show it."""
-        subject = MergeSubject(ticket_id=ticket.id, label=ticket.number)
-        try:
-            case_id, opened = await merging.case_for_subject(
-                self.service, subject, applicant=applicant
-            )
-        except ValidationFailed as error:
-            if applicant is not None or not _wants_applicant(error):
-                raise
-            self._ask_applicant(ticket)
-            return
-        if opened is not None:
-            note = t("open_case.opened", case=opened.number, number=ticket.number)
-        else:
-            note = t("open_case.existing", number=ticket.number)
-        self.post_message(self.Changed(note))
-        self.app.push_screen(CaseScreen(case_id))
-
-    @work(exclusive=True, group="reveal", exit_on_error=False)
-    async def reveal(self, kind: str, subject_id: int) -> None:
-        revealed = await self.service.reveal(kind, subject_id)
-        panel = self.query_one(VisitorPanel)
-        panel.revealed_subject = revealed.subject
-        panel.revealed = revealed.data
-        self.post_message(self.Changed(t("done.revealed")))
-
-    @work(exclusive=True, group="window", exit_on_error=False)
-    async def pause_window(self, reason: str) -> None:
-        paused = await self.service.pause(reason)
-        self.post_message(self.Changed(t("done.paused", reason=paused.result.pause_reason)))
-        if paused.cut:
-            self.post_message(self.Changed(_cut_note(t("pause.cut_what"), paused.cut), "warning"))
-
-    @work(exclusive=True, group="window", exit_on_error=False)
-    async def resume_window(self) -> None:
-        await self.service.resume_window()
-        self.post_message(self.Changed(t("done.resumed")))
-
-    @work(exclusive=True, group="alarm", exit_on_error=False)
-    async def raise_alarm(self, note: str) -> None:
-        sent = await self.service.raise_alarm(note or None)
-        now = self.service.clock().astimezone()
-        self.query_one(VisitorPanel).alarm_at = now.strftime("%H:%M:%S")
-        key = "done.alarm_sent" if sent.result else "done.alarm_queued"
-        self.post_message(self.Changed(t(key), "warning"))
-        if sent.cut:
-            self.post_message(self.Changed(_cut_note(t("alarm.cut_what"), sent.cut), "warning"))
-
-
-def _cut_note(what: str, cut: str) -> str:
-    """Tells the clerk which end of their text did not fit (its last words, if long)."""
-    tail = cut if len(cut) <= 60 else "…" + cut[-60:]
-    return t("done.cut", what=what, count=len(cut), tail=tail)
-
-
-def _wants_applicant(error: ValidationFailed) -> bool:
-    """Whether the server refused a hall case because the visitor's applicant is unknown."""
-    return any("applicant" in complaint.field.split(".") for complaint in error.field_errors)
