@@ -105,7 +105,9 @@ class FieldInput(Input):
         """A paste longer than the room left goes in cut to fit, and the Input says so."""
         limit = self.max_length
         room = max(0, limit - (len(self.value) - abs(end - start))) if limit else len(text)
-        self._cut_by = max(0, len(text) - room)
+        cut = max(0, len(text) - room)
+        # keys typed into a full Input (a burst, a card reader) add up to what was left out
+        self._cut_by = self._cut_by + cut if cut and not room and self._cut_by else cut
         super().replace(text[:room], start, end)
         if self._cut_by:
             self.app.bell()
