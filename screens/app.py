@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, ClassVar, TextIO
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, on
 from textual.app import App, SystemCommand
@@ -28,6 +28,7 @@ from textual.screen import Screen
 from screens.base import DeskModal, DeskScreen
 from screens.bindings import named_binding
 from screens.commands import ScreenCommands
+from screens.hangup import EXIT_GRACE_SECONDS, HANGUP_EXIT_CODE, TerminalWatch, exit_within
 from screens.host import OpenMain
 from screens.login import DemoAccount, LoginScreen
 from themes import APP_VARIABLES, DEFAULT_THEME, STYLESHEET, THEMES, theme_names
@@ -80,6 +81,10 @@ class WorkbenchApp(App[None]):
         self._service_lock = threading.Lock()
         self._warm: asyncio.Future[None] | None = None
         self._hangup_loop: asyncio.AbstractEventLoop | None = None
+        self._exit_watchdog: threading.Timer | None = None
+        self.hangup_cleanups: list[Callable[[], object]] = []
+        """Run before the process is ended because its exit after a hang-up did not complete
+        (`workbench demo` removes its temporary files)."""
         self.demo_accounts = list(demo_accounts)
         self.demo_password = demo_password
         self.last_input = time.monotonic()
@@ -182,8 +187,8 @@ class WorkbenchApp(App[None]):
         way, so that `workbench demo` stops its embedded backend and simulator and removes its
         files, instead of being killed or lingering. SIGHUP says so when the app leads its
         terminal's session; under `make demo` make leads it, gets the SIGHUP and waits for its
-        child, so the app also looks at its terminal each second: a hung-up one fails
-        `tcgetattr` (and Textual's input thread spins on its end of file meanwhile)."""
+        child, so the app also looks at its terminal each second (`screens.hangup`): hung up,
+        or at end of file while Textual's input thread spins on it."""
         hangup = getattr(signal, "SIGHUP", None)
         if hangup is None or self.is_headless:
             return
@@ -195,18 +200,18 @@ class WorkbenchApp(App[None]):
             self._hangup_loop = loop
         terminal = sys.__stdin__
         if terminal is not None and terminal.isatty():
-            self.set_interval(TERMINAL_CHECK_SECONDS, partial(self._check_terminal, terminal))
+            watch = TerminalWatch(terminal.fileno())
+            self.set_interval(TERMINAL_CHECK_SECONDS, partial(self._check_terminal, watch))
 
-    def _check_terminal(self, terminal: TextIO) -> None:
-        import termios  # POSIX only, as SIGHUP is
-
-        try:
-            termios.tcgetattr(terminal.fileno())
-        except (termios.error, OSError, ValueError):
+    def _check_terminal(self, watch: TerminalWatch) -> None:
+        if watch.gone():
             self._hung_up()
 
     def _hung_up(self) -> None:
-        self.exit(return_code=128 + int(signal.SIGHUP))
+        """End the app; if that cannot complete within a few seconds, end the process."""
+        if self._exit_watchdog is None:
+            self._exit_watchdog = exit_within(EXIT_GRACE_SECONDS, self.hangup_cleanups)
+        self.exit(return_code=HANGUP_EXIT_CODE)
 
     async def on_unmount(self) -> None:
         self._unlisten()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from textual.binding import Binding
 
-__all__ = ["BOARD", "CLERK2", "DESK", "MERGE", "BindingTable", "named_binding"]
+__all__ = ["BOARD", "DESK", "MERGE", "BindingTable", "named_binding"]
 
 
 @dataclass(frozen=True)
@@ -25,8 +25,6 @@ class BindingTable:
 
 DESK = BindingTable("key.{name}", "tip.{name}")
 """The clerk's desk and the keys of the whole app."""
-CLERK2 = BindingTable("clerk2.key_{name}", "clerk2.tip_{name}")
-"""Keys added to the case screen later, in the `clerk2` table of the catalogue."""
 BOARD = BindingTable("board.key.{name}", "board.tip.{name}", id_prefix="board-")
 MERGE = BindingTable("merge.key.{name}", "merge.tip.{name}", id_prefix="merge-")
 

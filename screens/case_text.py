@@ -28,7 +28,7 @@ def _zh() -> bool:
 
 
 def _days(n: int) -> str:
-    return t("clerk2.day_one") if n == 1 else t("guide.days", n=n)
+    return t("guide.day_one") if n == 1 else t("guide.days", n=n)
 
 
 def guideline_text(item: ServiceItem | None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
+from pydantic import BaseModel
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -13,7 +14,9 @@ from textual.content import Content
 from textual.widgets import Button, Checkbox, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from api_client.models import AlarmRaise, RejectDecision
 from screens.base import DeskModal
+from screens.field_input import FieldInput, Overflow
 from workbench.i18n import t
 
 __all__ = [
@@ -133,24 +136,50 @@ class ChoiceDialog(DeskModal[str | None]):
         self.dismiss(None)
 
 
+FieldSpec = tuple[type[BaseModel], str]
+"""The request model and field a typed text goes to: its limits are the Input's."""
+
+
 class PromptDialog(DeskModal[str | None]):
-    """Ask for one line of text; `required` refuses an empty answer."""
+    """Ask for one line of text; `required` refuses an empty answer, and `field` (the model
+    and field the answer feeds) gives the Input that field's limits: a text the model would
+    refuse is never returned (with `overflow="cut"` a longer one is, for the caller to cut)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [CANCEL]
 
     def __init__(
-        self, title: str, *, placeholder: str = "", value: str = "", required: bool = True
+        self,
+        title: str,
+        *,
+        placeholder: str = "",
+        value: str = "",
+        required: bool = True,
+        field: FieldSpec | None = None,
+        overflow: Overflow = "refuse",
     ) -> None:
         super().__init__()
         self.title_text = title
         self.placeholder = placeholder
         self.value = value
         self.required = required
+        self.field = field
+        self.overflow: Overflow = overflow
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.title_text, classes="dialog-title")
-            yield Input(value=self.value, placeholder=self.placeholder, id="answer")
+            if self.field is None:
+                yield Input(value=self.value, placeholder=self.placeholder, id="answer")
+            else:
+                model, name = self.field
+                yield FieldInput(
+                    model,
+                    name,
+                    self.value,
+                    overflow=self.overflow,
+                    placeholder=self.placeholder,
+                    id="answer",
+                )
             yield Label("", id="dialog-error", classes="form-error")
 
     def on_mount(self) -> None:
@@ -161,6 +190,9 @@ class PromptDialog(DeskModal[str | None]):
         value = event.value.strip()
         if self.required and not value:
             self.query_one("#dialog-error", Label).update(t("dialog.required"))
+            return
+        if value and isinstance(event.input, FieldInput) and event.input.problem:
+            self.query_one("#dialog-error", Label).update(event.input.problem)
             return
         self.dismiss(value)
 
@@ -182,7 +214,9 @@ class AlarmDialog(DeskModal[str | None]):
             yield Label(t("alarm.title"), classes="dialog-title")
             yield Static(t("alarm.explain", window=self.window))
             yield Input(placeholder=self.window, id="alarm-code")
-            yield Input(placeholder=t("alarm.note"), id="alarm-note")
+            yield FieldInput(
+                AlarmRaise, "note", overflow="cut", placeholder=t("alarm.note"), id="alarm-note"
+            )
             yield Label("", id="dialog-error", classes="form-error")
 
     def on_mount(self) -> None:
@@ -194,7 +228,12 @@ class AlarmDialog(DeskModal[str | None]):
         if code != self.window.upper():
             self.query_one("#dialog-error", Label).update(t("alarm.mismatch", window=self.window))
             return
-        self.dismiss(self.query_one("#alarm-note", Input).value.strip())
+        note = self.query_one("#alarm-note", FieldInput)
+        if note.value.strip() and note.problem:  # a control character: said in its border
+            self.query_one("#dialog-error", Label).update(note.problem)
+            note.focus()
+            return
+        self.dismiss(note.value.strip())
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -258,7 +297,9 @@ class RejectDialog(DeskModal[tuple[str, str] | None]):
             yield OptionList(
                 *(Option(label, id=code) for code, label in self.reasons), id="reasons"
             )
-            yield Input(placeholder=t("reject.text"), id="reason-text")
+            yield FieldInput(
+                RejectDecision, "reason_text", placeholder=t("reject.text"), id="reason-text"
+            )
             yield Label("", id="dialog-error", classes="form-error")
 
     def on_mount(self) -> None:
@@ -275,6 +316,9 @@ class RejectDialog(DeskModal[tuple[str, str] | None]):
         text = event.value.strip()
         if index is None or not text:
             self.query_one("#dialog-error", Label).update(t("reject.required"))
+            return
+        if problem := self.query_one("#reason-text", FieldInput).problem:
+            self.query_one("#dialog-error", Label).update(problem)
             return
         self.dismiss((self.reasons[index][0], text))
 

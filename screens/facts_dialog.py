@@ -1,8 +1,11 @@
 """Provides `FactsDialog`: the clerk types what a paper document says, for the automatic checks.
 
-The facts (holder, ID number, birth date, sex, expiry) go with the material's verification, and
-the backend runs its checks on them (check digit, expiry, name and birth date/sex against the
-applicant). Bad input is named on the form; nothing is sent until the form is valid.
+The form asks for the facts the material's kind carries (`api_client.material_kinds`): an ID
+card's holder, number, birth date, sex and expiry; a business licence's firm, credit code and
+operating term; a certificate's holder, number, birth date and sex (it does not expire); a
+form's holder and number. They go with the material's verification, and the backend runs its
+checks on them (check digit, expiry, name and birth date/sex against the applicant). Bad input
+is named on the form; nothing is sent until the form is valid.
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Input, Label
 
+from api_client.material_kinds import document_facts
 from api_client.models import DocumentFacts, DocumentFactsOut
 from api_client.models.cases import Sex
 from screens.base import DeskModal
+from screens.field_input import FieldInput
 from screens.stylesheets import beside
 from workbench.i18n import t
 
@@ -68,10 +73,26 @@ class FactsDialog(DeskModal[DocumentFacts | None]):
 
     DEFAULT_CSS = beside(__file__)
 
-    def __init__(self, material: str, known: DocumentFactsOut | None = None) -> None:
+    def __init__(
+        self,
+        material: str,
+        known: DocumentFactsOut | None = None,
+        *,
+        kind: str = "id_card",
+        needs_expiry_check: bool = False,
+    ) -> None:
         super().__init__()
         self.material = material
         self.known = known
+        self.kind = kind
+        self.fields = document_facts(kind, needs_expiry_check)
+        """The facts this kind of material carries: the only ones asked for."""
+
+    def _label(self, field: str, suffix: str = "") -> str:
+        """The field's label (or hint), as this kind of material names it."""
+        own = f"facts.{self.kind}.{field}{suffix}"
+        text = t(own)
+        return text if text != own else t(f"facts.{field}{suffix}")
 
     def _value(self, field: str) -> str:
         known = self.known
@@ -83,44 +104,55 @@ class FactsDialog(DeskModal[DocumentFacts | None]):
             return ""  # shown masked by the API: the clerk types it again
         value = getattr(known, field)
         if value == LONG_TERM_DATE:
-            return t("clerk2.facts_long_term")
+            return t("facts.long_term")
         return value.isoformat() if isinstance(value, date) else (value or "")
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog dialog-wide"):
-            yield Label(t("clerk2.facts_title", material=self.material), classes="dialog-title")
+            yield Label(t("facts.title", material=self.material), classes="dialog-title")
             with Grid(id="facts-grid"):
-                for field in FIELDS:
-                    yield Label(t(f"clerk2.facts_{field}"))
-                    yield Input(
-                        value=self._value(field),
-                        placeholder=t(f"clerk2.facts_{field}_hint"),
-                        id=f"facts-{field.replace('_', '-')}",
-                    )
+                for field in self.fields:
+                    yield Label(self._label(field))
+                    hint, value = self._label(field, "_hint"), self._value(field)
+                    widget_id = f"facts-{field.replace('_', '-')}"
+                    if field in ("holder_name", "id_number"):
+                        yield FieldInput(
+                            DocumentFacts, field, value, placeholder=hint, id=widget_id
+                        )
+                    else:
+                        yield Input(value=value, placeholder=hint, id=widget_id)
             yield Checkbox(
-                t("clerk2.facts_of_applicant"),
+                t("facts.of_applicant"),
                 value=self.known.of_applicant if self.known else True,
                 id="facts-of-applicant",
             )
             yield Label("", id="dialog-error", classes="form-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(t("clerk2.facts_save"), variant="primary", id="confirm")
+                yield Button(t("facts.save"), variant="primary", id="confirm")
                 yield Button(t("dialog.cancel"), id="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#facts-holder-name", Input).focus()
 
     def _text(self, field: str) -> str:
+        if field not in self.fields:
+            return ""
         return self.query_one(f"#facts-{field.replace('_', '-')}", Input).value.strip()
 
     def _error(self, message: str, field: str | None = None) -> None:
         self.query_one("#dialog-error", Label).update(message)
-        if field in FIELDS:
+        if field in self.fields:
             self.query_one(f"#facts-{field.replace('_', '-')}", Input).focus()
 
     def facts(self) -> DocumentFacts | None:
         """The typed facts, or None after naming what is wrong on the form."""
         values: dict[str, object] = {}
+        for field_input in self.query(FieldInput):
+            if field_input.value.strip() and (problem := field_input.problem):
+                self._error(
+                    problem, (field_input.id or "").removeprefix("facts-").replace("-", "_")
+                )
+                return None
         name, number = self._text("holder_name"), self._text("id_number")
         if name:
             values["holder_name"] = name
@@ -136,26 +168,28 @@ class FactsDialog(DeskModal[DocumentFacts | None]):
             try:
                 values[field] = parse_date(text)
             except ValueError:
-                label = t(f"clerk2.facts_{field}")
-                self._error(t("clerk2.facts_bad_date", field=label, value=text), field)
+                label = self._label(field)
+                self._error(t("facts.bad_date", field=label, value=text), field)
                 return None
         if sex := self._text("sex"):
             try:
                 values["sex"] = parse_sex(sex)
             except ValueError:
-                self._error(t("clerk2.facts_bad_sex", value=sex), "sex")
+                self._error(t("facts.bad_sex", value=sex), "sex")
                 return None
         if not values:
-            self._error(t("clerk2.facts_empty"), "holder_name")
+            self._error(t("facts.empty"), "holder_name")
             return None
         values["of_applicant"] = self.query_one("#facts-of-applicant", Checkbox).value
+        if self.kind == "business_licence" and "id_number" in values:
+            values["id_kind"] = "credit_code"
         try:
             return DocumentFacts.model_validate(values)
         except ValidationError as error:
             first = error.errors()[0]
             where = str(first["loc"][0]) if first["loc"] else None
-            label = t(f"clerk2.facts_{where}") if where in FIELDS else (where or "")
-            self._error(t("clerk2.facts_invalid", field=label, message=first["msg"]), where)
+            label = self._label(where) if where in FIELDS else (where or "")
+            self._error(t("facts.invalid", field=label, message=first["msg"]), where)
             return None
 
     @on(Input.Submitted)

@@ -40,7 +40,15 @@ class LoginScreen(DeskScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f2", "resume", "key.resume", tooltip="tip.resume", id="login-resume"),
+        # Priority, so they act when the key arrives, not when the field has read the keys
+        # before it: Textual hands each key to the widget focused when the key arrives, so in a
+        # burst (a card reader, a paste, tmux send-keys) a Tab or Enter that moved the focus
+        # later let the password land in the user field.
+        Binding("tab", "next_field", show=False, priority=True, id="login-next-field"),
+        Binding("shift+tab", "previous_field", show=False, priority=True, id="login-prev-field"),
+        Binding("enter", "enter_field", show=False, priority=True, id="login-enter-field"),
     ]
+    FIELDS = ("server", "user", "password", "window")
 
     def __init__(
         self,
@@ -69,10 +77,10 @@ class LoginScreen(DeskScreen):
             yield from self._field("server", values.get("server", self.server_url))
             # placeholders that read as hints, never as a value already typed
             user = values.get("user", last_user)
-            yield from self._field("user", user, t("login2.user_placeholder"))
+            yield from self._field("user", user, t("login.user_placeholder"))
             yield from self._field("password", values.get("password", ""), password=True)
             window = values.get("window", self.last.get("window", "") if last_user else "")
-            yield from self._field("window", window, t("login2.window_placeholder"))
+            yield from self._field("window", window, t("login.window_placeholder"))
             yield Label("", id="login-error", classes="form-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(t("login.submit"), variant="primary", id="login")
@@ -119,6 +127,7 @@ class LoginScreen(DeskScreen):
         """Once the desk is loaded (after the first paint), offer F2 if the keyring still
         holds a session of the last user on this server."""
         await self.desk.warm_up()
+        self._limit_fields()
         user = self.last.get("username")
         if (
             user
@@ -131,10 +140,52 @@ class LoginScreen(DeskScreen):
             offer.display = True
             self.refresh_bindings()
 
+    def _limit_fields(self) -> None:
+        """Give the fields the limits of the login request (known once the desk is loaded:
+        the wire models are not on the first paint's path)."""
+        from api_client.models import LoginRequest
+        from workbench.field_limits import field_max_length
+
+        for name, field in (("user", "username"), ("password", "password"), ("window", "window")):
+            self.query_one(f"#{name}", Input).max_length = (
+                field_max_length(LoginRequest, field) or 0
+            )
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "resume":
             return self.resume_user is not None
+        if action == "enter_field":  # elsewhere Enter presses the button or picks the account
+            return isinstance(self.focused, Input)
         return True
+
+    def action_next_field(self) -> None:
+        self.focus_next()
+
+    def action_previous_field(self) -> None:
+        self.focus_previous()
+
+    def action_enter_field(self) -> None:
+        """Enter in a field: from the password or window field it logs in once server, user
+        and password are typed (the window may stay empty: a supervisor has none, and the
+        server says when a clerk needs one); from the server or user field it goes on to the
+        next field at once, so the keys after it land there.
+
+        What the field holds is read later, in the field's own queue, after the keys that came
+        before the Enter: an empty field then gets the cursor back, with the reason."""
+        field = self.focused
+        if not isinstance(field, Input) or field.id not in self.FIELDS:
+            return
+        if field.id in ("password", "window"):
+            field.call_later(self.submit)
+            return
+        self.set_focus(self.query_one(f"#{self.FIELDS[self.FIELDS.index(field.id) + 1]}"))
+        field.call_later(self._check_filled, field)
+
+    def _check_filled(self, field: Input) -> None:
+        if field.value.strip():
+            self._error("")
+        else:
+            self._ask_for(field.id or "user")
 
     @on(OptionList.OptionSelected, "#demo-accounts")
     def _pick_account(self, event: OptionList.OptionSelected) -> None:
@@ -147,28 +198,15 @@ class LoginScreen(DeskScreen):
             self.query_one("#password", Input).value = self.password_hint
         self.query_one("#login", Button).focus()
 
+    def _demo_window(self, user: str) -> str | None:
+        """The window of a demo account of that name."""
+        account = next((a for a in self.accounts if a[0] == user.strip()), None)
+        return account[2] if account is not None else None
+
     @on(Input.Changed, "#user")
     def _suggest_window(self, event: Input.Changed) -> None:
-        account = next((a for a in self.accounts if a[0] == event.value.strip()), None)
-        if account is not None and account[2]:
-            self.query_one("#window", Input).value = account[2]
-
-    @on(Input.Submitted)
-    def _next_field(self, event: Input.Submitted) -> None:
-        """Enter submits from the password or window field once server, user and password are
-        typed (the window may stay empty: a supervisor has none, and the server says when a
-        clerk needs one); otherwise the cursor goes to the first empty one, with the reason on
-        the form. From the server or user field, Enter goes on to the next field."""
-        order = ["server", "user", "password", "window"]
-        current = event.input.id or ""
-        if current in ("password", "window"):
-            self.submit()
-        elif current in order:
-            if not event.value.strip():
-                self._ask_for(current)
-                return
-            self._error("")
-            self.query_one(f"#{order[order.index(current) + 1]}", Input).focus()
+        if window := self._demo_window(event.value):
+            self.query_one("#window", Input).value = window
 
     def _first_missing(self) -> str | None:
         for name in ("server", "user", "password"):
@@ -178,8 +216,8 @@ class LoginScreen(DeskScreen):
 
     def _ask_for(self, field: str) -> None:
         """Put the cursor in an empty required field and say why."""
-        self._error(t(f"login2.need_{field}"))
-        self.query_one(f"#{field}", Input).focus()
+        self._error(t(f"login.need_{field}"))
+        self.set_focus(self.query_one(f"#{field}", Input))
 
     @on(Button.Pressed, "#login")
     def submit(self) -> None:
@@ -191,6 +229,8 @@ class LoginScreen(DeskScreen):
         user = self.query_one("#user", Input).value.strip()
         password = self.query_one("#password", Input).value
         window = self.query_one("#window", Input).value.strip().upper()
+        # in a burst the Enter may come before the suggestion has reached the window field
+        window = window or (self._demo_window(user) or "").upper()
         self._error(t("login.busy"), busy=True)
         self.login(server, user, password, window)
 

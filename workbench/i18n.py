@@ -1,7 +1,7 @@
 """Provides the translation catalogue: every user-facing string by key, in English and Chinese.
 
 The messages live in `workbench/locales/<language>.toml` (nested tables flatten to dotted keys).
-`t("main.call_next")` looks a key up in the current language, falls back to English, then to the
+`t("key.call_next")` looks a key up in the current language, falls back to English, then to the
 key itself, and fills `{placeholders}` from keyword arguments. `set_language` switches at run
 time and tells the listeners (the app re-renders its screens).
 """

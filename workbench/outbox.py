@@ -181,6 +181,19 @@ class Outbox:
         self._wake.set()
         return entry
 
+    async def record_sent(self, mutation: Mutation, status: int, body: Any = None) -> OutboxEntry:
+        """Keep a change sent directly (not through the queue) in the outbox's record."""
+        now = time.time()
+
+        def add() -> OutboxEntry:
+            entry = self.db.add(
+                mutation, key=new_idempotency_key(), owner=self.owner, now=now, not_before=now
+            )
+            self.db.mark_sent(entry.id, status, body, now)
+            return entry
+
+        return await asyncio.to_thread(add)
+
     async def undo(self, entry_id: int) -> bool:
         """Take back a held change; False when its window has passed (it is being sent)."""
         undone = await asyncio.to_thread(self.db.undo, entry_id, time.time())

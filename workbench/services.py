@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from api_client.errors import Unavailable
 from api_client.models import (
@@ -25,15 +25,20 @@ from api_client.models import (
     WalkIn,
     Window,
 )
+from api_client.models.alarms import AlarmRaise
 from api_client.models.cases import CaseStatus
+from api_client.models.catalogue import PauseRequest
 from api_client.models.tickets import AT_WINDOW_STATUSES, HELD_STATUSES, TicketAction, TicketStatus
 from api_client.mutations import Mutation, encode_body
 from workbench.desk_session import DeskSession
+from workbench.field_limits import cut_to_field
 from workbench.i18n import language, t
 from workbench.outbox import EntryState, OutboxEntry
 from workbench.worklist import WorkList
 
-__all__ = ["DeskService", "PersonalData", "Revealed"]
+__all__ = ["DeskService", "PersonalData", "Revealed", "Sent"]
+
+T = TypeVar("T")
 
 RECALL_GAP_SECONDS = 30.0
 WORK_LIST_LIMIT = 2000
@@ -47,6 +52,19 @@ class PersonalData:
     name: str
     id_number: str
     phone: str | None = None
+
+
+@dataclass(frozen=True)
+class Sent(Generic[T]):
+    """What a write returned, and the part of the clerk's text cut to fit ("" if none)."""
+
+    result: T
+    cut: str
+
+
+def _full(window: str, text: str, what: str = "pause") -> str:
+    """An outbox label that keeps the full text the clerk typed."""
+    return f"{what} at {window} — full text: {text.strip()}"
 
 
 @dataclass(frozen=True)
@@ -140,10 +158,17 @@ class DeskService(DeskSession):
         elapsed = ((now or self.clock()) - last).total_seconds()
         return max(0.0, RECALL_GAP_SECONDS - elapsed)
 
-    async def pause(self, reason: str) -> Window:
-        window = await self.ws.client.pause_window(self._require_window(), reason)
+    async def pause(self, reason: str) -> Sent[Window]:
+        """Pause the window; a reason longer than the server takes goes cut (the full text is
+        kept in the outbox's record), and `cut` says what was left out."""
+        code = self._require_window()
+        short, cut = cut_to_field(PauseRequest, "reason", reason)
+        window = await self.ws.client.pause_window(code, short)
         self.windows[window.code] = window
-        return window
+        if cut:
+            mutation = replace(Mutation.pause_window(code, short), label=_full(code, reason))
+            await self.ws.outbox.record_sent(mutation, 200)
+        return Sent(window, cut)
 
     async def resume_window(self) -> Window:
         window = await self.ws.client.resume_window(self._require_window())
@@ -155,21 +180,27 @@ class DeskService(DeskSession):
         window = self.windows.get(self.window or "")
         return window is not None and window.state == "paused"
 
-    async def raise_alarm(self, note: str | None) -> bool:
-        """Raise the emergency alarm; True when the server has it, False when it is queued."""
+    async def raise_alarm(self, note: str | None) -> Sent[bool]:
+        """Raise the emergency alarm: True when the server has it, False when it is queued.
+
+        The alarm is never lost to a long note: the note goes cut to what the server takes,
+        its full text is kept in the outbox's record, and `cut` says what was left out."""
         window = self._require_window()
+        short, cut = cut_to_field(AlarmRaise, "note", note or "")
         mutation = Mutation(
             "POST",
             f"/api/v1/windows/{window}/alarm",
-            encode_body({"note": note} if note else {}),
-            label=f"alarm at {window}",
+            encode_body({"note": short} if short else {}),
+            label=_full(window, note or "", "alarm") if cut else f"alarm at {window}",
         )
         try:
             await self.ws.client.send(mutation)
         except Unavailable:
             await self.ws.submit(mutation, hold=False)
-            return False
-        return True
+            return Sent(False, cut)
+        if cut:
+            await self.ws.outbox.record_sent(mutation, 201)
+        return Sent(True, cut)
 
     async def reveal(self, kind: str, subject_id: int) -> Revealed:
         """Unmask an applicant's personal data (the server logs the reveal as an event)."""

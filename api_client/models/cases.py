@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, TypeAdapter, ValidationInfo, field_validator, model_validator
 
 from api_client.identity import CreditCode, PhoneNumber, ResidentId
+from api_client.material_kinds import MaterialKind
 from api_client.models.common import RequestModel, ResponseModel, Text
 
 Channel = Literal["online", "hall", "self_service", "appointment"]
@@ -156,6 +157,7 @@ class ChecklistRow(ResponseModel):
     may_be_owed: bool
     e_licence_type: str | None = None
     needs_expiry_check: bool = False
+    kind: MaterialKind = "other"
     status: MaterialStatus
     provided_as: ProvidedAs | None = None
     note: str | None = None

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from api_client.material_kinds import MaterialKind
 from api_client.models.common import RequestModel, ResponseModel, Text
 
 MaterialFormat = Literal["original", "copy", "original_and_copy", "electronic", "any"]
@@ -24,6 +25,9 @@ class Material(ResponseModel):
     copies: int
     format: MaterialFormat
     needs_expiry_check: bool = False
+    kind: MaterialKind = Field(
+        default="other", description="What the material is: the facts it carries and its checks."
+    )
 
 
 class ServiceItem(ResponseModel):
@@ -74,6 +78,7 @@ class WindowList(ResponseModel):
 
 
 class PauseRequest(RequestModel):
+    # POST /windows/{code}/pause (no docstring: it would become the schema's description)
     reason: Text = Field(
         min_length=1, max_length=200, description="break, meeting, system trouble…"
     )

@@ -11,7 +11,9 @@ messages in Chinese and English, and the material and field it concerns. The che
   applicant's record or declaration (warning) or from what a document shows (error);
 - `id_number_mismatch` (warning): a document of the applicant carries another valid number;
 - `document_expired` (error), `document_expires_before_completion` (warning) and
-  `expiry_not_recorded` (info, for materials the catalogue marks for an expiry check);
+  `expiry_not_recorded` (info, for materials the catalogue marks for an expiry check), only for
+  materials that expire (`api_client.material_kinds`: ID cards, business licences, and what
+  the catalogue marks); every check reads only the facts the material's kind carries;
 - `name_mismatch` (warning): a document of the applicant names someone else;
 - `file_hash_mismatch` (error): the file the clerk opened is not the one recorded at intake;
 - `material_absent` (error): a mandatory material that is missing or not yet in hand;
@@ -21,13 +23,15 @@ messages in Chinese and English, and the material and field it concerns. The che
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from api_client.identity import parse_credit_code, parse_resident_id
+from api_client.material_kinds import DOCUMENT_FACTS, document_facts, expires
 
 SEX_ZH = {"male": "男", "female": "女"}
+DOCUMENT_FACT_NAMES = frozenset(name for facts in DOCUMENT_FACTS.values() for name in facts)
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class MaterialFacts:
     e_licence_type: str | None
     needs_expiry_check: bool
     status: str
+    kind: str = "other"
     provided_as: str | None = None
     document: dict[str, Any] = field(default_factory=dict)
     licence_holder_name: str | None = None
@@ -117,8 +122,18 @@ def material_findings(
         yield from _hash(material)
     if material.status != "provided":
         return
+    # only the facts this kind of material carries are checked: a date of expiry typed for a
+    # birth certificate, or an old record of one, is not its expiry
+    carried = document_facts(material.kind, material.needs_expiry_check)
+    document = {
+        name: value
+        for name, value in material.document.items()
+        if name in carried or name not in DOCUMENT_FACT_NAMES
+    }
+    material = replace(material, document=document)
     yield from _document_number(material, applicant)
-    yield from _expiry(material, today, completion)
+    if expires(material.kind, material.needs_expiry_check):
+        yield from _expiry(material, today, completion)
     yield from _name(material, applicant)
 
 

@@ -118,6 +118,7 @@ materials = Table(
     Column("copies", Integer, nullable=False, default=1),
     Column("format", String(32), nullable=False, default="any"),
     Column("needs_expiry_check", Boolean, nullable=False, default=False),
+    Column("kind", String(32), nullable=False, default="other", server_default="other"),
     UniqueConstraint("service_item_id", "code"),
 )
 

@@ -137,6 +137,7 @@ def list_service_items(conn: Connection, hall_id: int) -> list[dict[str, Any]]:
                 "copies": m.copies,
                 "format": m.format,
                 "needs_expiry_check": m.needs_expiry_check,
+                "kind": m.kind,
             }
         )
     items = []

@@ -28,6 +28,8 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from api_client.material_kinds import MaterialKind
+
 __all__ = [
     "DEMO_HALL_RESOURCE",
     "Applicant",
@@ -168,6 +170,9 @@ class Material(_Model):
     copies: int = Field(default=1, ge=1)
     format: MaterialFormat
     needs_expiry_check: bool = False
+    kind: MaterialKind = "other"
+    """What it is (id_card, business_licence, certificate, form, other): the facts the clerk
+    types from it and the checks they get."""
     note: str | None = None
     note_en: str | None = None
 

@@ -190,6 +190,7 @@ def _load_materials(conn: Connection, item_id: int, item: Any) -> None:
                 "copies": material.copies,
                 "format": material.format,
                 "needs_expiry_check": material.needs_expiry_check,
+                "kind": material.kind,
             },
         )
 

@@ -16,6 +16,8 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 
 from api_client.errors import ApiError
+from api_client.models import TicketActionRequest
+from api_client.models.board import WindowClose
 from screens.base import DeskWidget
 from screens.dialogs import ChoiceDialog, ConfirmDialog, PromptDialog
 from screens.errors import describe_error
@@ -127,7 +129,9 @@ class SupervisorActions(DeskWidget):
                         reason=reason,
                     )
 
-            self.app.push_screen(PromptDialog(t("transfer.reason")), why)
+            self.app.push_screen(
+                PromptDialog(t("transfer.reason"), field=(TicketActionRequest, "reason")), why
+            )
 
         self._choose(t("board.move.where"), windows + items, move, refused)
 
@@ -191,7 +195,10 @@ class SupervisorActions(DeskWidget):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self.app.push_screen(PromptDialog(t("board.close.reason")), reason)
+                self.app.push_screen(
+                    PromptDialog(t("board.close.reason"), field=(WindowClose, "reason")),
+                    reason,
+                )
 
         self.app.push_screen(
             ConfirmDialog(t("board.close.confirm", window=window), danger=True), confirmed

@@ -237,7 +237,10 @@ class Checklist(DataTable[Text]):
             )
             self._request(row, verification)
 
-        self.app.push_screen(PromptDialog(t("case.note_title"), value=row.note or ""), noted)
+        dialog = PromptDialog(
+            t("case.note_title"), value=row.note or "", field=(MaterialVerification, "note")
+        )
+        self.app.push_screen(dialog, noted)
 
     def facts(self) -> None:
         """Type the facts printed on the selected material (the checks run on them)."""
@@ -262,4 +265,7 @@ class Checklist(DataTable[Text]):
             )
             self._request(row, verification, advance=False)
 
-        self.app.push_screen(FactsDialog(name, row.document), typed)
+        dialog = FactsDialog(
+            name, row.document, kind=row.kind, needs_expiry_check=row.needs_expiry_check
+        )
+        self.app.push_screen(dialog, typed)

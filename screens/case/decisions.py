@@ -128,7 +128,7 @@ class DecisionFlows(DeskWidget):
         if self.case is None:
             return
         if self.case.status != "supplement_requested":
-            self.notify(t("clerk2.not_awaiting"), severity="warning")
+            self.notify(t("case.not_awaiting"), severity="warning")
             return
         self._submit(SupplementReceivedDecision(decision="supplement_received"))
 
@@ -210,6 +210,7 @@ class DecisionFlows(DeskWidget):
                         TransferDecision(decision="transfer", target_window=window, note=note)
                     )
 
-            self.app.push_screen(PromptDialog(t("transfer.note")), noted)
+            dialog = PromptDialog(t("transfer.note"), field=(TransferDecision, "note"))
+            self.app.push_screen(dialog, noted)
 
         self.app.push_screen(ChoiceDialog(t("transfer.title"), options), chosen)

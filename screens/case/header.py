@@ -37,7 +37,7 @@ class CaseHeader(Static):
             left = limit.working_days_left
             clock = f"  │  [b ${variable}]{t('clock.' + limit.status)}[/]"
             if limit.deadline:
-                key = "clerk2.deadline_one" if left == 1 else "case.deadline"
+                key = "case.deadline_one" if left == 1 else "case.deadline"
                 clock += f" · {t(key, date=limit.deadline.isoformat(), days=left)}"
         self.update(
             f"[b $accent]{case.number}[/]  {name}  │  [b]{t('status.case.' + case.status)}[/]\n"

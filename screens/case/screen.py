@@ -25,7 +25,7 @@ from textual.message import Message
 
 from api_client.models import Case, ChecklistRow, MaterialVerification
 from screens.base import DeskScreen
-from screens.bindings import CLERK2, named_binding
+from screens.bindings import named_binding
 from screens.case.checklist import Checklist
 from screens.case.decisions import DecisionFlows
 from screens.case.detail import CaseDetail
@@ -77,9 +77,9 @@ class CaseScreen(DeskScreen):
         named_binding("o", "mark('owed')", "mark_owed"),
         named_binding("0", "mark('not_applicable')", "mark_na", show=False),
         named_binding("n", "note", "note", show=False),
-        named_binding("i", "facts", "facts", table=CLERK2),
+        named_binding("i", "facts", "facts"),
         named_binding("d", "decide", "decide"),
-        named_binding("r", "supplement_received", "supplement_received", table=CLERK2),
+        named_binding("r", "supplement_received", "supplement_received"),
         named_binding("v", "reveal", "reveal", tooltip="case_guard.tip_reveal"),
         named_binding("f7", "save_notice", "save_notice", show=False),
         named_binding("f8", "print_notice", "print_notice", show=False),

@@ -23,7 +23,7 @@ from textual.widgets import Label, Static
 
 from api_client.errors import ApiError, Conflict, PreconditionFailed, ValidationFailed
 from api_client.models import MergePreview, MergeResult
-from api_client.models.merges import ApplicantField, MergeSide
+from api_client.models.merges import ApplicantField, MergeRequest, MergeSide
 from screens.base import DeskScreen
 from screens.bindings import MERGE, named_binding
 from screens.dialogs import ConfirmDialog, PromptDialog
@@ -245,7 +245,13 @@ class MergeScreen(DeskScreen):
                 self.show()
 
         self.app.push_screen(
-            PromptDialog(t("merge.note_title"), value=choices.note or "", required=False), noted
+            PromptDialog(
+                t("merge.note_title"),
+                value=choices.note or "",
+                required=False,
+                field=(MergeRequest, "note"),
+            ),
+            noted,
         )
 
     def action_merge(self) -> None:

@@ -303,7 +303,7 @@ class WorkListTable(ScrollView, can_focus=True):
         index = scroll_y + y - 1
         if index >= len(self.order):
             if index == 0 and not self.loading:
-                empty = Strip([Segment(" " + t("clerk2.list_empty"), Style(dim=True))])
+                empty = Strip([Segment(" " + t("list.empty"), Style(dim=True))])
                 return empty.crop(scroll_x, scroll_x + width).extend_cell_length(width)
             return Strip.blank(width, self.rich_style)
         line = self._line(self.order[index])

@@ -307,10 +307,11 @@ async def test_a_second_request_may_not_repeat_an_unchanged_material(
     )
     assert second["decision"]["details"]["materials"] == ["household_register"]
     assert second["case"]["notices"][-1]["number"] != number
-    # a material never requested and now defective may be added too
-    await provide(clerk, case, "application", document={"valid_until": "2000-01-01"})
+    # a material never requested and now defective may be added too (the ID card: an
+    # application form has no expiry date since materials have kinds, issue 24)
+    await provide(clerk, case, "id_card", document={"valid_until": "2000-01-01"})
     third = await decided(clerk, case, "supplement")
-    assert third["decision"]["details"]["materials"] == ["application"]
+    assert third["decision"]["details"]["materials"] == ["id_card"]
 
 
 async def test_supplement_received_returns_the_case_to_review(

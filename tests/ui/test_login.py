@@ -83,7 +83,7 @@ async def test_the_user_field_is_empty_first_then_holds_the_last_user(
         user = app.screen.query_one("#user", Input)
         # a hint, not something that reads like an account already typed in
         assert user.value == ""
-        assert str(user.placeholder) == t("login2.user_placeholder")
+        assert str(user.placeholder) == t("login.user_placeholder")
         assert str(user.placeholder) not in {name for name, _role, _window in ACCOUNTS}
         await pilot.press(*"clerk02", "enter", *"demo1234", "enter")
         await settle(app, pilot)

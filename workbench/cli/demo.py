@@ -8,9 +8,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import shutil
 import tempfile
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 from backend.db.engine import Database
@@ -130,6 +132,8 @@ def run_demo_tui(args: argparse.Namespace) -> int:
                 u for u in report.users if u[0] not in busy and u[1] in ("clerk", "supervisor")
             ]
             app = WorkbenchApp(workbench, demo_accounts=accounts, demo_password=DEMO_PASSWORD)
+            # if the exit after a hang-up gets stuck, the process is ended: remove the files
+            app.hangup_cleanups.append(partial(shutil.rmtree, tmp, ignore_errors=True))
             app.run()  # returns on quit, and on SIGHUP when the terminal goes away
             with contextlib.suppress(OSError):  # no terminal left to print to after a hang-up
                 print(
