@@ -98,7 +98,8 @@ async def test_facts_survive_a_decision_chosen_by_its_digit(
     fresh_backend: Backend, portal: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     await intake(portal, item=MIGRATION, name="王小明")
-    app = make_app(fresh_backend, tmp_path)
+    # held long enough to be seen in the outbox however busy the machine (0.3 s was not)
+    app = make_app(fresh_backend, tmp_path, undo_seconds=3)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_claimed_case(app, pilot)
         await pilot.press("i", "tab", "tab", "tab", "tab", *"long-term", "enter")  # 长期
