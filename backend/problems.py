@@ -300,3 +300,37 @@ class UnmergeRefused(Conflict):
     """The merge can no longer be undone (period over, decision since, already undone)."""
 
     kind, title = "unmerge-refused", "The merge cannot be undone"
+
+
+class DocumentHashMismatch(ApiProblem):
+    """The bytes uploaded are not the ones the SHA-256 in the path names (issue 20)."""
+
+    status, kind, title = 422, "document-hash-mismatch", "The bytes do not match their SHA-256"
+
+
+class DocumentEmpty(ApiProblem):
+    status, kind, title = 422, "document-empty", "The document is empty"
+
+
+class DocumentTypeUnsupported(ApiProblem):
+    """Told from the bytes, never the name or the declared type."""
+
+    status, kind, title = 415, "document-type-unsupported", "Not a kind of document taken"
+
+
+class DocumentUnreadable(ApiProblem):
+    status, kind, title = 422, "document-unreadable", "The document is broken"
+
+
+class DocumentEncrypted(ApiProblem):
+    status, kind, title = 422, "document-encrypted", "The PDF is encrypted"
+
+
+class DocumentTooManyPixels(ApiProblem):
+    """Pillow's limit against decompression bombs."""
+
+    status, kind, title = 422, "document-too-many-pixels", "The image has too many pixels"
+
+
+class DocumentTooManyPages(ApiProblem):
+    status, kind, title = 422, "document-too-many-pages", "The document has too many pages"

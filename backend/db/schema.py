@@ -296,6 +296,7 @@ case_materials = Table(
     Column("document", JSON),
     Column("merged_from", String(32)),
     Index("ix_case_materials_case", "case_id"),
+    Index("ix_case_materials_sha256", "sha256"),  # who may read a document (issue 20)
 )
 
 events = Table(
@@ -484,4 +485,26 @@ login_failures = Table(
     Column("failures", Integer, nullable=False, default=0),
     Column("lockouts", Integer, nullable=False, default=0),
     _ts("locked_until"),
+)
+
+# Documents (issue 20): named by the SHA-256 of their bytes, stored once. The bytes are sealed
+# (AES-256-GCM, `backend.documents.sealing`): in files beside the SQLite file, or on PostgreSQL
+# in `document_frames`, one row per sealed 64 KiB frame, so every API instance sees every
+# document. The key is never in the database.
+documents = Table(
+    "documents",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("media_type", String(100), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("pages", Integer, nullable=False),
+    _ts("stored_at", nullable=False),
+)
+
+document_frames = Table(
+    "document_frames",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
 )

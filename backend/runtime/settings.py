@@ -6,13 +6,18 @@ from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_data_dir
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def platform_data_dir() -> Path:
+    """The platform's data directory of the server (not created here)."""
+    return Path(user_data_dir("service-workbench", appauthor=False))
 
 
 def default_database_url() -> str:
     """The SQLite file in the platform's data directory (created on first use)."""
-    data_dir = Path(user_data_dir("service-workbench", appauthor=False))
+    data_dir = platform_data_dir()
     data_dir.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{data_dir / 'workbench.db'}"
 
@@ -103,3 +108,25 @@ class BackendSettings(BaseSettings):
     it takes effect here within this time."""
     db_executor: Literal["auto", "inline", "threads"] = "auto"
     """Where SQL runs: "inline" on the event loop (SQLite's default), "threads" on pools."""
+    max_document_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    """The largest document `PUT /api/v1/documents/{sha256}` takes (its own body limit)."""
+    max_document_pages: int = Field(default=500, ge=1)
+    """A PDF with more pages is refused."""
+    documents_dir: Path | None = None
+    """Where the file store keeps documents (SQLite) and every instance stages uploads; by
+    default `documents/` in the data directory."""
+    document_key: SecretStr | None = None
+    """The documents' AES-256 key, base64 (32 bytes). Unset: the key file is used."""
+    document_key_file: Path | None = None
+    """The key file used when `document_key` is unset, generated once with mode 0600; by
+    default `document.key` in the data directory. Never kept in the database."""
+
+    def data_dir(self) -> Path:
+        """The directory of the SQLite file, or the platform's data directory (PostgreSQL, or a
+        database in memory)."""
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            return Path(url.database).resolve().parent
+        return platform_data_dir()

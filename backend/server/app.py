@@ -12,6 +12,7 @@ from backend.db.engine import Database
 from backend.db.event_log import ensure_chain_head
 from backend.db.migrate import migration_lock, upgrade_to_head
 from backend.db.window_locks import lock_batch_windows
+from backend.documents.opening import open_document_store
 from backend.events.tail import event_tail
 from backend.problems import install_problem_handlers
 from backend.routes import (
@@ -22,6 +23,7 @@ from backend.routes import (
     catalogue,
     decisions,
     display,
+    documents,
     e_licences,
     events,
     merges,
@@ -80,6 +82,7 @@ def create_app(settings: BackendSettings | None = None, *, clock: Clock | None =
             principals=PrincipalCache(settings.principal_cache_seconds),
         )
         app.state.workbench = state
+        app.state.documents = open_document_store(settings, db)
         metrics.stream_clients.set_function(lambda: state.stream_clients)
         async with contextlib.AsyncExitStack() as stack:
             stack.callback(db.close)  # last, once the listener and the tail's reader are stopped
@@ -121,6 +124,7 @@ def create_app(settings: BackendSettings | None = None, *, clock: Clock | None =
         decisions,
         e_licences,
         ratings,
+        documents,
         events,
         display,
         ops,
@@ -133,6 +137,10 @@ def create_app(settings: BackendSettings | None = None, *, clock: Clock | None =
     app.router.routes[:0] = claim_routes()  # first: see backend/routes/claim_lane.py
     app.add_middleware(Utf8JsonBodies)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        larger=(("PUT", documents.DOCUMENTS_PATH, settings.max_document_bytes),),
+    )
     app.add_middleware(RequestIdMiddleware)
     return app

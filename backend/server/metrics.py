@@ -109,21 +109,35 @@ class BodySizeLimit:
     `HTTPException`, so FastAPI passes it through its body parsing (which turns any other
     exception into a 400) to the problem handler; if it escapes the app before a response
     started, it is answered here.
+
+    `larger` raises the limit for some routes: (method, path prefix, limit), e.g. the document
+    upload's, whose body streams to the store instead of into memory.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, larger: tuple[tuple[str, str, int], ...] = ()
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = larger
+
+    def _limit(self, scope: Scope) -> int:
+        method, path = scope.get("method"), str(scope.get("path", ""))
+        for wanted, prefix, limit in self.larger:
+            if method == wanted and path.startswith(prefix):
+                return limit
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self._limit(scope) if self.larger else self.max_bytes
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit():
-            if int(declared) > self.max_bytes:
-                await _too_large(send, self.max_bytes, scope.get("path"))
+            if int(declared) > max_bytes:
+                await _too_large(send, max_bytes, scope.get("path"))
                 return
             # the server delivers no more than the declared length: nothing left to count
             await self.app(scope, receive, send)
@@ -136,8 +150,8 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
+                if seen > max_bytes:
+                    raise BodyTooLarge(max_bytes)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -151,7 +165,7 @@ class BodySizeLimit:
         except BodyTooLarge:
             if started:
                 raise
-            await _too_large(send, self.max_bytes, scope.get("path"))
+            await _too_large(send, max_bytes, scope.get("path"))
 
 
 class BodyTooLarge(HTTPException):

@@ -238,6 +238,7 @@ class Call:
     params: dict[str, Any] | None = None
     stream: bool = False
     if_match: str | None = None
+    content: bytes | None = None  # a raw body (a document), sent instead of `json`
 
 
 @dataclass(frozen=True)
@@ -254,6 +255,14 @@ class Row:
     roles: frozenset[str] | None
     call: Callable[[World], Call]
     other_hall: Literal["refused", "own", "n/a"]
+
+
+# a one-pixel PNG
+_DOCUMENT = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108000000003a7e9b55"
+    "0000000a49444154789c636000000002000148afa4710000000049454e44ae426082"
+)
+_DOCUMENT_SHA256 = hashlib.sha256(_DOCUMENT).hexdigest()
 
 
 def _login_call(world: World) -> Call:
@@ -452,6 +461,19 @@ MATRIX: dict[tuple[str, str], Row] = {
         lambda w: Call("GET", "/api/v1/display/events", params={"after": 0}, stream=True),
         "own",
     ),
+    # documents (issue 20): stored by the hash of their bytes, so an upload belongs to no hall;
+    # reading one back is for the staff of a hall with a case that refers to it (the world's
+    # cases refer to a hash never uploaded: 404 for staff, 403 for the rest)
+    ("PUT", "/api/v1/documents/{sha256}"): Row(
+        EVERYONE,
+        lambda w: Call("PUT", f"/api/v1/documents/{_DOCUMENT_SHA256}", content=_DOCUMENT),
+        "n/a",
+    ),
+    ("GET", "/api/v1/documents/{sha256}"): Row(
+        STAFF,
+        lambda w: Call("GET", f"/api/v1/documents/{hashlib.sha256(b'id').hexdigest()}"),
+        "refused",
+    ),
     # operations: public on purpose (probes and Prometheus scrape without a token)
     ("GET", "/healthz"): Row(None, lambda w: Call("GET", "/healthz"), "n/a"),
     ("GET", "/readyz"): Row(None, lambda w: Call("GET", "/readyz"), "n/a"),
@@ -506,6 +528,10 @@ async def send(client: httpx.AsyncClient, call: Call) -> httpx.Response:
         finally:
             await response.aclose()
         return response
+    if call.content is not None:
+        return await client.request(
+            call.method, call.path, content=call.content, params=call.params, headers=headers
+        )
     return await client.request(
         call.method, call.path, json=call.json, params=call.params, headers=headers
     )
