@@ -12,8 +12,9 @@ from backend.auth.sessions import Principal
 from backend.cases.merge_links import refuse_merged
 from backend.cases.records import case_row, load_case, lock_case
 from backend.db.event_log import append_event
-from backend.db.schema import cases, users, windows
-from backend.hall.catalogue import list_windows, window_by_code
+from backend.db.schema import cases, users
+from backend.hall.catalogue import window_by_code
+from backend.hall.window_states import write_window_state
 from backend.problems import (
     InvalidInput,
     InvalidTransition,
@@ -60,22 +61,10 @@ def _set_state(
             f"Window {code} is {window.state}.",
             current={"state": window.state, "version": window.version},
         )
-    conn.execute(
-        update(windows)
-        .where(windows.c.id == window.id)
-        .values(state=target, pause_reason=reason, version=windows.c.version + 1)
+    event_type = "window.closed" if target == "closed" else "window.opened"
+    return write_window_state(
+        conn, principal, window, code, target=target, reason=reason, event_type=event_type, now=now
     )
-    append_event(
-        conn,
-        hall_id=principal.hall_id,
-        type="window.closed" if target == "closed" else "window.opened",
-        subject_type="window",
-        subject_id=code,
-        actor=principal.actor,
-        at=now,
-        payload={"state": target, "reason": reason},
-    )
-    return next(w for w in list_windows(conn, principal.hall_id)["items"] if w["code"] == code)
 
 
 def reassign_case(
