@@ -19,6 +19,9 @@ from backend.db.event_log import Actor, append_event
 from backend.db.schema import login_failures, users
 
 MAX_LOCKOUT = timedelta(days=1)
+MAX_DOUBLINGS = 16
+"""Lockouts double at most this often (15 min × 2**16 is far past a day): the factor must not
+grow without bound, or the lockout's length overflows."""
 SOURCE_LENGTH = 64
 
 
@@ -44,7 +47,11 @@ def record_failure(
     threshold: int,
     lockout: timedelta,
 ) -> datetime | None:
-    """Count a wrong password from `source`; the end of the lockout when it locks."""
+    """Count a wrong password from `source`; the end of the lockout when it locks, or the
+    lockout already in force (attempts that checked the lock before a parallel one set it)."""
+    already = locked_until(conn, user_id, source, now)
+    if already is not None:
+        return already
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     row = conn.execute(
         dialect.insert(login_failures)
@@ -57,7 +64,7 @@ def record_failure(
     ).one()
     if row.failures < threshold:
         return None
-    until = now + min(lockout * 2**row.lockouts, MAX_LOCKOUT)
+    until = now + min(lockout * 2 ** min(row.lockouts, MAX_DOUBLINGS), MAX_LOCKOUT)
     conn.execute(
         update(login_failures)
         .where(login_failures.c.user_id == user_id, login_failures.c.source == source)

@@ -53,6 +53,13 @@ def _open_session(
     expires: datetime,
     source: str,
 ) -> str | None:
+    # a lockout set by a parallel attempt after this one checked: refused here, in the write
+    until = locked_until(conn, user.id, source, now)
+    if until is not None:
+        raise AccountLocked(
+            f"Too many failed logins; the account is locked until {until:%H:%M} UTC.",
+            locked_until=until.isoformat(),
+        )
     window_id = None
     if user.role == "clerk":
         if not window_code:

@@ -6,7 +6,7 @@ that keeps failing is locked longer each time. The source is the client's addres
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -86,3 +86,36 @@ async def test_a_success_forgets_only_its_own_sources_failures(hall: Backend) ->
     assert (await _login(hall, DESK)).status_code == 200
     # the desk's success did not reset the attacker's count: one more failure locks
     assert (await _login(hall, ATTACKER, "wrong")).status_code == 423
+
+
+def test_lockouts_stop_doubling_at_a_day_instead_of_overflowing(tmp_path: Path) -> None:
+    """A source that has been locked out many times (a spray) is locked for a day at most; the
+    doubling factor used to grow until `timedelta` overflowed and the login answered 500."""
+    from sqlalchemy import insert, select
+
+    from backend.auth.login_failures import MAX_LOCKOUT, record_failure
+    from backend.db.engine import Database
+    from backend.db.schema import login_failures, users
+
+    db = Database(seeded_settings(tmp_path).database_url)
+    try:
+        user_id = db.run_read(
+            lambda conn: conn.execute(
+                select(users.c.id).where(users.c.username == "clerk01")
+            ).scalar_one()
+        )
+        db.run_write(
+            lambda conn: conn.execute(
+                insert(login_failures).values(
+                    user_id=user_id, source="203.0.113.9", failures=4, lockouts=60
+                )
+            )
+        )
+        now = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
+        until = db.run_write(record_failure, user_id, "203.0.113.9", now, 5, timedelta(minutes=15))
+        assert until == now + MAX_LOCKOUT
+        # an attempt that checked before that lock was set is refused by it, not counted
+        again = db.run_write(record_failure, user_id, "203.0.113.9", now, 5, timedelta(minutes=15))
+        assert again == until
+    finally:
+        db.close()
