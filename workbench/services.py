@@ -245,9 +245,13 @@ class DeskService(DeskSession):
         self.case_versions[case.id] = version + 1
         return await self.ws.submit(mutation, hold=False)
 
-    async def decide(self, case: Case, decision: DecisionRequest) -> OutboxEntry:
-        """Queue a decision, held for the undo window before it is sent."""
-        version = self.case_versions.get(case.id, case.version)
+    async def decide(
+        self, case: Case, decision: DecisionRequest, *, version: int | None = None
+    ) -> OutboxEntry:
+        """Queue a decision, held for the undo window before it is sent; `version` is the one
+        the clerk saw (a notice preview's), so a case changed since is refused, not decided."""
+        if version is None:
+            version = self.case_versions.get(case.id, case.version)
         mutation = Mutation.decide(case.id, decision, version=version)
         label = t(
             "case_guard.label_decision", what=t(f"decision.{decision.decision}"), number=case.number

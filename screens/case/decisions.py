@@ -100,13 +100,15 @@ class DecisionFlows(DeskWidget):
             if d not in unavailable
         ]
 
-    def _submit(self, decision: DecisionRequest) -> None:
+    def _submit(self, decision: DecisionRequest, version: int | None = None) -> None:
         if self.case is not None:
-            self.send_decision(self.case, decision)
+            self.send_decision(self.case, decision, version)
 
     @work(exclusive=True, group="case-decide", exit_on_error=False)
-    async def send_decision(self, case: Case, decision: DecisionRequest) -> None:
-        entry = await self.service.decide(case, decision)
+    async def send_decision(
+        self, case: Case, decision: DecisionRequest, version: int | None = None
+    ) -> None:
+        entry = await self.service.decide(case, decision, version=version)
         self.post_message(self.Queued(decision, entry))
 
     @on(Queued)
@@ -136,11 +138,15 @@ class DecisionFlows(DeskWidget):
         """The notice a decision would issue, as the server renders it (or, offline, as the
         desk can tell it), ready for the clerk to approve."""
 
-        def __init__(self, decision: NoticeDecision, text: str, *, owed: bool) -> None:
+        def __init__(
+            self, decision: NoticeDecision, text: str, *, owed: bool, version: int | None
+        ) -> None:
             super().__init__()
             self.decision = decision
             self.text = text
             self.owed = owed
+            self.version = version
+            """The case version the preview was made from (None offline)."""
 
     def _decide_supplement(self) -> None:
         assert self.case is not None
@@ -159,19 +165,21 @@ class DecisionFlows(DeskWidget):
         case = self.case
         assert case is not None
         owed = isinstance(decision, AcceptWithOwedDecision)
+        version: int | None = None
         try:
-            text = (await preview_notice(self.service, case.id, decision)).text
+            preview = await preview_notice(self.service, case.id, decision)
+            text, version = preview.text, preview.case_version
         except (Unavailable, TimeoutError):
             item = self.service.service_items.get(case.service_item)
             local = owed_preview(case) if owed else supplement_preview(case, item)
             text = f"{t('notice.preview_offline')}\n\n{local}"
-        self.post_message(self.PreviewReady(decision, text, owed=owed))
+        self.post_message(self.PreviewReady(decision, text, owed=owed, version=version))
 
     @on(PreviewReady)
     def _approve_preview(self, message: PreviewReady) -> None:
         def confirmed(send: bool | None) -> None:
-            if send:
-                self._submit(message.decision)
+            if send:  # decided on the version the preview showed: a change since is refused
+                self._submit(message.decision, message.version)
 
         if message.owed:
             dialog = NoticeDialog(

@@ -107,7 +107,10 @@ class HallSimulator:
             body["window"] = window
         response = await client.post("/api/v1/auth/login", json=body)
         if response.status_code != 200:
-            detail = response.json().get("detail", "") if response.content else ""
+            try:
+                detail = response.json().get("detail", "") if response.content else ""
+            except ValueError:
+                detail = ""
             self._say(f"{username} could not log in ({response.status_code} {detail}).")
             return False
         client.headers["Authorization"] = f"Bearer {response.json()['token']}"
@@ -152,6 +155,18 @@ class HallSimulator:
             self.issued += issued
             return issued
 
+    async def _post(
+        self, client: httpx.AsyncClient, path: str, json: Any = None
+    ) -> httpx.Response | None:
+        """One change as the hall makes it; a server that does not answer is said and waited
+        for (the simulated hall goes on when it is back), never the end of the simulation."""
+        try:
+            return await client.post(path, json=json, headers=_key())
+        except httpx.HTTPError as exc:
+            self._say(f"{path}: the server did not answer ({type(exc).__name__}); trying again.")
+            await asyncio.sleep(5 / max(self.config.speed, 1.0))
+            return None
+
     async def _progress(self) -> None:
         while True:
             await asyncio.sleep(PROGRESS_SECONDS)
@@ -180,8 +195,8 @@ class HallSimulator:
                 body: dict[str, Any] = {"service_item": self.rng.choice(items)}
                 if self.rng.random() < 0.12:
                     body["priority_class"] = self.rng.choice(classes)
-                response = await client.post("/api/v1/tickets", json=body, headers=_key())
-                self.issued += response.status_code == 201
+                response = await self._post(client, "/api/v1/tickets", json=body)
+                self.issued += response is not None and response.status_code == 201
 
     async def _portal(self) -> None:
         if self.config.online_per_minute <= 0:
@@ -195,10 +210,10 @@ class HallSimulator:
                 await self._sleep_exponential(self.config.online_per_minute)
                 item = self.rng.choice(items)
                 person = self.rng.choice(people)
-                response = await client.post(
-                    "/api/v1/cases", json=self._application(item, person), headers=_key()
+                response = await self._post(
+                    client, "/api/v1/cases", json=self._application(item, person)
                 )
-                self.applications += response.status_code == 201
+                self.applications += response is not None and response.status_code == 201
 
     def _application(self, item: Any, person: Any) -> dict[str, Any]:
         uploads = []
@@ -232,8 +247,8 @@ class HallSimulator:
             if not await self._login(client, username, window):
                 return
             while True:
-                response = await client.post(f"/api/v1/windows/{window}/call-next", headers=_key())
-                if response.status_code != 200:
+                response = await self._post(client, f"/api/v1/windows/{window}/call-next")
+                if response is None or response.status_code != 200:
                     await asyncio.sleep(self.rng.uniform(5, 15) / self.config.speed)
                     continue
                 await self._serve(client, response.json())
@@ -242,13 +257,13 @@ class HallSimulator:
         path = f"/api/v1/tickets/{ticket['id']}"
         await asyncio.sleep(self.rng.uniform(5, 20) / self.config.speed)
         if self.rng.random() < 0.06:
-            await client.post(f"{path}/no-show", headers=_key())
+            await self._post(client, f"{path}/no-show")
             return
-        await client.post(f"{path}/start", headers=_key())
+        await self._post(client, f"{path}/start")
         await asyncio.sleep(self.rng.uniform(60, 480) / self.config.speed)
         outcome = self.rng.choice(OUTCOMES)
-        finished = await client.post(f"{path}/finish", json={"outcome": outcome}, headers=_key())
-        self.served += finished.status_code == 200
+        finished = await self._post(client, f"{path}/finish", json={"outcome": outcome})
+        self.served += finished is not None and finished.status_code == 200
 
 
 def run_simulation(args: argparse.Namespace) -> int:
