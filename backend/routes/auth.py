@@ -44,6 +44,14 @@ def _window_in_use(conn: Connection, window: Any, user_id: int, now: datetime) -
     return live is not None
 
 
+def account_locked(until: datetime) -> AccountLocked:
+    """The refusal of a login while the account is locked for its source."""
+    return AccountLocked(
+        f"Too many failed logins; the account is locked until {until:%H:%M} UTC.",
+        locked_until=until.isoformat(),
+    )
+
+
 def _open_session(
     conn: Connection,
     user: Any,
@@ -56,10 +64,7 @@ def _open_session(
     # a lockout set by a parallel attempt after this one checked: refused here, in the write
     until = locked_until(conn, user.id, source, now)
     if until is not None:
-        raise AccountLocked(
-            f"Too many failed logins; the account is locked until {until:%H:%M} UTC.",
-            locked_until=until.isoformat(),
-        )
+        raise account_locked(until)
     window_id = None
     if user.role == "clerk":
         if not window_code:
@@ -119,10 +124,7 @@ async def login(body: LoginRequest, state: State, request: Request) -> LoginResp
         until = user.locked_until if user.locked_until and user.locked_until > now else None
         until = until or await state.db.read(locked_until, user.id, source, now)
         if until is not None:
-            raise AccountLocked(
-                f"Too many failed logins; the account is locked until {until:%H:%M} UTC.",
-                locked_until=until.isoformat(),
-            )
+            raise account_locked(until)
     password_hash = user.password_hash if user is not None and user.active else None
     password = body.password.get_secret_value()
     ok = await anyio.to_thread.run_sync(state.passwords.verify, password_hash, password)
@@ -138,10 +140,7 @@ async def login(body: LoginRequest, state: State, request: Request) -> LoginResp
                 timedelta(minutes=settings.lockout_minutes),
             )
             if until is not None:
-                raise AccountLocked(
-                    f"Too many failed logins; the account is locked until {until:%H:%M} UTC.",
-                    locked_until=until.isoformat(),
-                )
+                raise account_locked(until)
         raise InvalidCredentials("The user name or password is wrong.")
     token = new_token()
     expires = now + timedelta(minutes=state.settings.token_ttl_minutes)
